@@ -1,0 +1,41 @@
+# The two commands of the README: `make run` and `make test`. Both install what is missing first.
+PRESET     ?= release
+BUILD_DIR  := build/$(PRESET)
+JOBS       ?= $(shell nproc)
+MODELS_DIR ?= $(if $(WB_MODELS_DIR),$(WB_MODELS_DIR),$(wildcard ../shared/models))
+
+.PHONY: all deps configure build run test package screenshot clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+configure: deps
+	@cmake --preset $(PRESET) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Starts the desktop app. Without a display it says how to get one instead of aborting.
+run: build
+	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ] && [ -z "$$QT_QPA_PLATFORM" ]; then \
+	  echo "No display found: running under xvfb-run (set DISPLAY to see the window)."; \
+	  exec xvfb-run -a -s "-screen 0 1600x1000x24" $(BUILD_DIR)/app/inference-workbench $(ARGS); \
+	else \
+	  exec $(BUILD_DIR)/app/inference-workbench $(ARGS); \
+	fi
+
+test: build
+	@cd $(BUILD_DIR) && QT_QPA_PLATFORM=offscreen WB_MODELS_DIR="$(abspath $(MODELS_DIR))" \
+	  ctest --output-on-failure --no-tests=error -j $(JOBS) $(CTEST_ARGS)
+
+package: build
+	@cd $(BUILD_DIR) && cpack -G DEB
+	@ls -1 $(BUILD_DIR)/*.deb
+
+screenshot: build
+	@scripts/make-screenshot.sh $(BUILD_DIR)
+
+clean:
+	rm -rf build
