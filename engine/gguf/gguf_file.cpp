@@ -121,7 +121,7 @@ Value readValue(Cursor& cursor, ValueType type, const std::string& field, int de
         const std::uint64_t countAt = cursor.position();
         const auto count = cursor.read<std::uint64_t>(field + " element count");
         if (count > cursor.remaining() / minEncodedSize(array.elementType))
-            throw GgufError(field, countAt,
+            throw GgufError(field + " element count", countAt,
                             "array of " + std::to_string(count) + " " +
                                 std::string(valueTypeName(array.elementType)) + " elements cannot fit in the " +
                                 std::to_string(cursor.remaining()) + " bytes left");

@@ -1,4 +1,4 @@
-#include "engine/synth/gguf_writer.h"
+#include "engine/gguf/gguf_writer.h"
 
 #include <cerrno>
 #include <cstdio>
