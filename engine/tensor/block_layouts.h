@@ -64,10 +64,13 @@ static_assert(sizeof(BlockQ5_1) == 24 && sizeof(BlockQ8_0) == 34);
 static_assert(sizeof(BlockQ2_K) == 84 && sizeof(BlockQ3_K) == 110 && sizeof(BlockQ4_K) == 144);
 static_assert(sizeof(BlockQ5_K) == 176 && sizeof(BlockQ6_K) == 210 && sizeof(BlockQ8_K) == 292);
 
+// The helpers below have internal linkage (static) so that the copies compiled into *_avx2.cpp files are
+// never chosen by the linker for baseline code.
+
 // Unpacks scale/min j (0..7) of a Q4_K/Q5_K block: the first four are the low 6 bits of bytes 0..3 and 4..7;
 // the last four combine a nibble of bytes 8..11 with the top 2 bits of bytes 0..7.
 // Source: get_scale_min_k4 in ggml/src/ggml-quants.c.
-inline void unpackScaleMinK4(int j, const std::uint8_t* q, std::uint8_t& scale, std::uint8_t& min) {
+static inline void unpackScaleMinK4(int j, const std::uint8_t* q, std::uint8_t& scale, std::uint8_t& min) {
     if (j < 4) {
         scale = q[j] & 63;
         min = q[j + 4] & 63;
@@ -80,7 +83,7 @@ inline void unpackScaleMinK4(int j, const std::uint8_t* q, std::uint8_t& scale, 
 // Unpacks the 16 6-bit scales of a Q3_K block (still biased by 32). The low 4 bits of scale i are the low
 // nibble of byte i (i < 8) or the high nibble of byte i-8; its top 2 bits are bits 2*(i/4).. of byte 8+i%4.
 // Source: dequantize_row_q3_K (kmask1/kmask2 unpacking) in ggml/src/ggml-quants.c.
-inline int unpackScaleQ3K(int i, const std::uint8_t* scales) {
+static inline int unpackScaleQ3K(int i, const std::uint8_t* scales) {
     const int low = i < 8 ? (scales[i] & 0xF) : (scales[i - 8] >> 4);
     const int high = (scales[8 + i % 4] >> (2 * (i / 4))) & 3;
     return low | (high << 4);

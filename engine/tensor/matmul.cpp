@@ -1,7 +1,10 @@
 #include "engine/tensor/matmul.h"
 
+#include "engine/tensor/activation_quant.h"
 #include "engine/tensor/dequantize.h"
 #include "engine/tensor/float_dot.h"
+#include "engine/tensor/fp16.h"
+#include "engine/tensor/quant_dot.h"
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
@@ -47,6 +50,35 @@ void matMulFloat(const WeightMatrix& w, const float* x, std::int64_t nTokens, fl
         tbb::simple_partitioner());
 }
 
+// ggml rounds activations to BF16 before a BF16 dot product; the products of two bf16 values are exact in
+// float, so dequantize-and-dot in float then matches it up to summation order.
+void matMulBf16Activations(const WeightMatrix& w, const float* x, std::int64_t nTokens, float* y) {
+    std::vector<float> rounded(static_cast<std::size_t>(w.cols * nTokens));
+    for (std::size_t i = 0; i < rounded.size(); ++i)
+        rounded[i] = bf16ToFloat(floatToBf16(x[i]));
+    matMulFloat(w, rounded.data(), nTokens, y);
+}
+
+// Quantized activations: each token's x is quantized once (Q8_0/Q8_1 or Q8_K), then every output element is
+// one integer-kernel dot product over the row, blocks in order.
+template <class ActivationBlock>
+void matMulQuantized(const WeightMatrix& w, const float* x, std::int64_t nTokens, float* y,
+                     void (*quantizeActivations)(const float*, ActivationBlock*, std::int64_t), std::int64_t blockSize) {
+    const std::int64_t blocksPerToken = w.cols / blockSize;
+    std::vector<ActivationBlock> activations(static_cast<std::size_t>(blocksPerToken * nTokens));
+    for (std::int64_t t = 0; t < nTokens; ++t)
+        quantizeActivations(x + t * w.cols, activations.data() + t * blocksPerToken, w.cols);
+    tbb::parallel_for(
+        tbb::blocked_range<std::int64_t>(0, w.rows, rowGrain(w, nTokens)),
+        [&](const tbb::blocked_range<std::int64_t>& range) {
+            for (std::int64_t r = range.begin(); r != range.end(); ++r)
+                for (std::int64_t t = 0; t < nTokens; ++t)
+                    y[t * w.rows + r] =
+                        quantizedDot(w.type, w.rowData(r), activations.data() + t * blocksPerToken, w.cols);
+        },
+        tbb::simple_partitioner());
+}
+
 } // namespace
 
 void setKernelPath(KernelPath path) { gKernelPath.store(path, std::memory_order_relaxed); }
@@ -63,7 +95,18 @@ void matMul(const WeightMatrix& w, const float* x, std::int64_t nTokens, float* 
     checkMatrix(w);
     if (nTokens <= 0)
         return;
-    (void)path; // quantized-activation kernels come next; until then every path computes in float
+    if (path == KernelPath::QuantizedActivations) {
+        if (w.type == GgmlType::BF16)
+            return matMulBf16Activations(w, x, nTokens, y);
+        switch (activationFormatFor(w.type)) {
+        case ActivationFormat::Q8_0:
+            return matMulQuantized<ActivationBlock32>(w, x, nTokens, y, quantizeActivationsQ8_0, 32);
+        case ActivationFormat::Q8_K:
+            return matMulQuantized<blocks::BlockQ8_K>(w, x, nTokens, y, quantizeActivationsQ8_K, blocks::kQK_K);
+        case ActivationFormat::Float:
+            break; // F32/F16 keep float activations in ggml too
+        }
+    }
     matMulFloat(w, x, nTokens, y);
 }
 

@@ -1,0 +1,36 @@
+#include "engine/tensor/quant_dot.h"
+
+#include "engine/tensor/quant_dot_avx2.h"
+
+#include <atomic>
+
+namespace wb {
+namespace {
+
+std::atomic<bool> gForcePortable{false};
+
+bool detectAvx2() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+#else
+    return false;
+#endif
+}
+
+} // namespace
+
+bool avx2KernelsAvailable() {
+    static const bool available = detectAvx2();
+    return available;
+}
+
+void setForcePortableKernels(bool force) { gForcePortable.store(force, std::memory_order_relaxed); }
+
+float quantizedDot(GgmlType weightType, const std::uint8_t* row, const void* activations, std::int64_t n) {
+    if (avx2KernelsAvailable() && !gForcePortable.load(std::memory_order_relaxed) && hasAvx2Kernel(weightType))
+        return quantizedDotAvx2(weightType, row, activations, n);
+    return quantizedDotPortable(weightType, row, activations, n);
+}
+
+} // namespace wb
