@@ -18,7 +18,8 @@ void quantizeActivationsQ8_0(const float* x, ActivationBlock32* out, std::int64_
         ActivationBlock32& block = out[b];
         int sum = 0;
         for (int j = 0; j < 32; ++j) {
-            block.qs[j] = static_cast<std::int8_t>(std::nearbyint(x[j] * id)); // ties to even, as _mm256_round_ps
+            block.qs[j] =
+                static_cast<std::int8_t>(std::nearbyint(x[j] * id)); // ties to even, as _mm256_round_ps
             sum += block.qs[j];
         }
         block.d = fp16ToFloat(floatToFp16(d));

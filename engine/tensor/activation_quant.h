@@ -12,8 +12,8 @@ namespace wb {
 
 // One activation block of 32 in Q8_0 / Q8_1 form, with its fp16-rounded scale already widened to float.
 struct ActivationBlock32 {
-    float d;  // fp16(amax / 127)
-    float s;  // fp16(d_f32 * sum(qs)), used against the min of Q4_1 / Q5_1 weights
+    float d; // fp16(amax / 127)
+    float s; // fp16(d_f32 * sum(qs)), used against the min of Q4_1 / Q5_1 weights
     std::int8_t qs[32];
 };
 

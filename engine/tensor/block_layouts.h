@@ -8,14 +8,33 @@
 namespace wb::blocks {
 
 inline constexpr int kQK4_0 = 32, kQK4_1 = 32, kQK5_0 = 32, kQK5_1 = 32, kQK8_0 = 32;
-inline constexpr int kQK_K = 256;          // super-block size of the K-quants
-inline constexpr int kKScaleBytes = 12;    // K_SCALE_SIZE: packed 6-bit scales and mins (Q4_K, Q5_K)
+inline constexpr int kQK_K = 256;       // super-block size of the K-quants
+inline constexpr int kKScaleBytes = 12; // K_SCALE_SIZE: packed 6-bit scales and mins (Q4_K, Q5_K)
 
-struct BlockQ4_0 { std::uint16_t d; std::uint8_t qs[kQK4_0 / 2]; };
-struct BlockQ4_1 { std::uint16_t d; std::uint16_t m; std::uint8_t qs[kQK4_1 / 2]; };
-struct BlockQ5_0 { std::uint16_t d; std::uint8_t qh[4]; std::uint8_t qs[kQK5_0 / 2]; };
-struct BlockQ5_1 { std::uint16_t d; std::uint16_t m; std::uint8_t qh[4]; std::uint8_t qs[kQK5_1 / 2]; };
-struct BlockQ8_0 { std::uint16_t d; std::int8_t qs[kQK8_0]; };
+struct BlockQ4_0 {
+    std::uint16_t d;
+    std::uint8_t qs[kQK4_0 / 2];
+};
+struct BlockQ4_1 {
+    std::uint16_t d;
+    std::uint16_t m;
+    std::uint8_t qs[kQK4_1 / 2];
+};
+struct BlockQ5_0 {
+    std::uint16_t d;
+    std::uint8_t qh[4];
+    std::uint8_t qs[kQK5_0 / 2];
+};
+struct BlockQ5_1 {
+    std::uint16_t d;
+    std::uint16_t m;
+    std::uint8_t qh[4];
+    std::uint8_t qs[kQK5_1 / 2];
+};
+struct BlockQ8_0 {
+    std::uint16_t d;
+    std::int8_t qs[kQK8_0];
+};
 
 // 2-bit quants; scales[i] low nibble = scale, high nibble = min of 16-element sub-block i.
 struct BlockQ2_K {

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 // Each dequantizer follows the reference dequantize_row_* functions of ggml/src/ggml-quants.c
 // (ggml-org/llama.cpp) in element order and formula; see block_layouts.h for the layouts.
@@ -16,11 +17,21 @@ namespace {
 using namespace blocks;
 
 // Blocks inside a tensor are not aligned to their field types (e.g. 18-byte Q4_0 blocks), so copy them out.
-template <class Block>
-Block loadBlock(const std::uint8_t* bytes, std::int64_t index) {
+template <class Block> Block loadBlock(const std::uint8_t* bytes, std::int64_t index) {
     Block block;
     std::memcpy(&block, bytes + index * static_cast<std::int64_t>(sizeof(Block)), sizeof(Block));
     return block;
+}
+
+// All 65536 half values widened once: F16 weight rows are the hot path of F16 models.
+const float* halfTable() {
+    static const std::vector<float> table = [] {
+        std::vector<float> t(65536);
+        for (std::uint32_t h = 0; h < 65536; ++h)
+            t[h] = fp16ToFloat(static_cast<std::uint16_t>(h));
+        return t;
+    }();
+    return table.data();
 }
 
 void dequantQ4_0(const std::uint8_t* src, float* y, std::int64_t nBlocks) {
@@ -222,9 +233,19 @@ void dequantQ8_K(const std::uint8_t* src, float* y, std::int64_t nBlocks) {
 
 bool canDequantize(GgmlType type) {
     switch (type) {
-    case GgmlType::F32: case GgmlType::F16: case GgmlType::BF16:
-    case GgmlType::Q4_0: case GgmlType::Q4_1: case GgmlType::Q5_0: case GgmlType::Q5_1: case GgmlType::Q8_0:
-    case GgmlType::Q2_K: case GgmlType::Q3_K: case GgmlType::Q4_K: case GgmlType::Q5_K: case GgmlType::Q6_K:
+    case GgmlType::F32:
+    case GgmlType::F16:
+    case GgmlType::BF16:
+    case GgmlType::Q4_0:
+    case GgmlType::Q4_1:
+    case GgmlType::Q5_0:
+    case GgmlType::Q5_1:
+    case GgmlType::Q8_0:
+    case GgmlType::Q2_K:
+    case GgmlType::Q3_K:
+    case GgmlType::Q4_K:
+    case GgmlType::Q5_K:
+    case GgmlType::Q6_K:
     case GgmlType::Q8_K:
         return true;
     default:
@@ -247,13 +268,15 @@ void dequantizeRow(GgmlType type, const void* src, float* dst, std::int64_t n) {
     case GgmlType::F32:
         std::memcpy(dst, src, static_cast<std::size_t>(n) * sizeof(float));
         return;
-    case GgmlType::F16:
+    case GgmlType::F16: {
+        const float* table = halfTable();
         for (std::int64_t i = 0; i < n; ++i) {
             std::uint16_t h;
             std::memcpy(&h, bytes + 2 * i, 2);
-            dst[i] = fp16ToFloat(h);
+            dst[i] = table[h];
         }
         return;
+    }
     case GgmlType::BF16:
         for (std::int64_t i = 0; i < n; ++i) {
             std::uint16_t h;
@@ -261,18 +284,30 @@ void dequantizeRow(GgmlType type, const void* src, float* dst, std::int64_t n) {
             dst[i] = bf16ToFloat(h);
         }
         return;
-    case GgmlType::Q4_0: return dequantQ4_0(bytes, dst, nBlocks);
-    case GgmlType::Q4_1: return dequantQ4_1(bytes, dst, nBlocks);
-    case GgmlType::Q5_0: return dequantQ5_0(bytes, dst, nBlocks);
-    case GgmlType::Q5_1: return dequantQ5_1(bytes, dst, nBlocks);
-    case GgmlType::Q8_0: return dequantQ8_0(bytes, dst, nBlocks);
-    case GgmlType::Q2_K: return dequantQ2_K(bytes, dst, nBlocks);
-    case GgmlType::Q3_K: return dequantQ3_K(bytes, dst, nBlocks);
-    case GgmlType::Q4_K: return dequantQ4_K(bytes, dst, nBlocks);
-    case GgmlType::Q5_K: return dequantQ5_K(bytes, dst, nBlocks);
-    case GgmlType::Q6_K: return dequantQ6_K(bytes, dst, nBlocks);
-    case GgmlType::Q8_K: return dequantQ8_K(bytes, dst, nBlocks);
-    default: break;
+    case GgmlType::Q4_0:
+        return dequantQ4_0(bytes, dst, nBlocks);
+    case GgmlType::Q4_1:
+        return dequantQ4_1(bytes, dst, nBlocks);
+    case GgmlType::Q5_0:
+        return dequantQ5_0(bytes, dst, nBlocks);
+    case GgmlType::Q5_1:
+        return dequantQ5_1(bytes, dst, nBlocks);
+    case GgmlType::Q8_0:
+        return dequantQ8_0(bytes, dst, nBlocks);
+    case GgmlType::Q2_K:
+        return dequantQ2_K(bytes, dst, nBlocks);
+    case GgmlType::Q3_K:
+        return dequantQ3_K(bytes, dst, nBlocks);
+    case GgmlType::Q4_K:
+        return dequantQ4_K(bytes, dst, nBlocks);
+    case GgmlType::Q5_K:
+        return dequantQ5_K(bytes, dst, nBlocks);
+    case GgmlType::Q6_K:
+        return dequantQ6_K(bytes, dst, nBlocks);
+    case GgmlType::Q8_K:
+        return dequantQ8_K(bytes, dst, nBlocks);
+    default:
+        break;
     }
 }
 

@@ -41,7 +41,9 @@ std::uint16_t floatToFp16(float f) {
     return static_cast<std::uint16_t>(sign | (magnitude >> 13));
 }
 
-float bf16ToFloat(std::uint16_t b) { return std::bit_cast<float>(static_cast<std::uint32_t>(b) << 16); }
+float bf16ToFloat(std::uint16_t b) {
+    return std::bit_cast<float>(static_cast<std::uint32_t>(b) << 16);
+}
 
 std::uint16_t floatToBf16(float f) {
     const std::uint32_t bits = std::bit_cast<std::uint32_t>(f);

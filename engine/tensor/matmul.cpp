@@ -63,7 +63,8 @@ void matMulBf16Activations(const WeightMatrix& w, const float* x, std::int64_t n
 // one integer-kernel dot product over the row, blocks in order.
 template <class ActivationBlock>
 void matMulQuantized(const WeightMatrix& w, const float* x, std::int64_t nTokens, float* y,
-                     void (*quantizeActivations)(const float*, ActivationBlock*, std::int64_t), std::int64_t blockSize) {
+                     void (*quantizeActivations)(const float*, ActivationBlock*, std::int64_t),
+                     std::int64_t blockSize) {
     const std::int64_t blocksPerToken = w.cols / blockSize;
     std::vector<ActivationBlock> activations(static_cast<std::size_t>(blocksPerToken * nTokens));
     for (std::int64_t t = 0; t < nTokens; ++t)
@@ -81,11 +82,19 @@ void matMulQuantized(const WeightMatrix& w, const float* x, std::int64_t nTokens
 
 } // namespace
 
-void setKernelPath(KernelPath path) { gKernelPath.store(path, std::memory_order_relaxed); }
-KernelPath kernelPath() { return gKernelPath.load(std::memory_order_relaxed); }
+void setKernelPath(KernelPath path) {
+    gKernelPath.store(path, std::memory_order_relaxed);
+}
+KernelPath kernelPath() {
+    return gKernelPath.load(std::memory_order_relaxed);
+}
 
-void matVec(const WeightMatrix& w, const float* x, float* y) { matMul(w, x, 1, y, kernelPath()); }
-void matVec(const WeightMatrix& w, const float* x, float* y, KernelPath path) { matMul(w, x, 1, y, path); }
+void matVec(const WeightMatrix& w, const float* x, float* y) {
+    matMul(w, x, 1, y, kernelPath());
+}
+void matVec(const WeightMatrix& w, const float* x, float* y, KernelPath path) {
+    matMul(w, x, 1, y, path);
+}
 
 void matMul(const WeightMatrix& w, const float* x, std::int64_t nTokens, float* y) {
     matMul(w, x, nTokens, y, kernelPath());
@@ -93,16 +102,15 @@ void matMul(const WeightMatrix& w, const float* x, std::int64_t nTokens, float* 
 
 void matMul(const WeightMatrix& w, const float* x, std::int64_t nTokens, float* y, KernelPath path) {
     checkMatrix(w);
-    if (nTokens <= 0)
-        return;
+    if (nTokens <= 0) return;
     if (path == KernelPath::QuantizedActivations) {
-        if (w.type == GgmlType::BF16)
-            return matMulBf16Activations(w, x, nTokens, y);
+        if (w.type == GgmlType::BF16) return matMulBf16Activations(w, x, nTokens, y);
         switch (activationFormatFor(w.type)) {
         case ActivationFormat::Q8_0:
             return matMulQuantized<ActivationBlock32>(w, x, nTokens, y, quantizeActivationsQ8_0, 32);
         case ActivationFormat::Q8_K:
-            return matMulQuantized<blocks::BlockQ8_K>(w, x, nTokens, y, quantizeActivationsQ8_K, blocks::kQK_K);
+            return matMulQuantized<blocks::BlockQ8_K>(w, x, nTokens, y, quantizeActivationsQ8_K,
+                                                      blocks::kQK_K);
         case ActivationFormat::Float:
             break; // F32/F16 keep float activations in ggml too
         }
@@ -113,8 +121,8 @@ void matMul(const WeightMatrix& w, const float* x, std::int64_t nTokens, float* 
 void getRow(const WeightMatrix& w, std::int64_t row, float* out) {
     checkMatrix(w);
     if (row < 0 || row >= w.rows)
-        throw std::out_of_range("getRow: row " + std::to_string(row) + " outside [0, " + std::to_string(w.rows) +
-                                ")");
+        throw std::out_of_range("getRow: row " + std::to_string(row) + " outside [0, " +
+                                std::to_string(w.rows) + ")");
     dequantizeRow(w.type, w.rowData(row), out, w.cols);
 }
 

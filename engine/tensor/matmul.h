@@ -10,9 +10,11 @@ namespace wb {
 
 // How a dot product between a weight row and the activations is computed.
 enum class KernelPath {
-    // Dequantize the weight row to float, dot in float with a fixed order. Compare against `f64_dequant_logits`.
+    // Dequantize the weight row to float, dot in float with a fixed order. Compare against
+    // `f64_dequant_logits`.
     Float,
-    // What llama.cpp's CPU backend does: activations quantized to Q8_0 (Q4_0, Q5_0, Q8_0 weights), Q8_1 (Q4_1,
+    // What llama.cpp's CPU backend does: activations quantized to Q8_0 (Q4_0, Q5_0, Q8_0 weights), Q8_1
+    // (Q4_1,
     // Q5_1) or Q8_K (Q2_K..Q6_K), integer dot products per block; BF16 weights see bf16-rounded activations;
     // F32/F16 weights keep float activations (same as Float). Compare against llama.cpp's `logits`.
     QuantizedActivations,

@@ -19,7 +19,8 @@ float addScaled(float sum, std::int32_t isum, std::uint16_t weightD, float activ
 
 float addScaledWithMin(float sum, std::int32_t isum, std::uint16_t weightD, float activationD,
                        std::uint16_t weightM, float activationS) {
-    return sum + static_cast<float>(isum) * (fp16ToFloat(weightD) * activationD) + fp16ToFloat(weightM) * activationS;
+    return sum + static_cast<float>(isum) * (fp16ToFloat(weightD) * activationD) +
+           fp16ToFloat(weightM) * activationS;
 }
 
 float addSuperBlock(float sum, std::int32_t isum, std::int32_t minSum, std::uint16_t weightD,
@@ -40,8 +41,7 @@ namespace {
 using namespace blocks;
 using namespace quantcombine;
 
-template <class Block>
-Block loadBlock(const std::uint8_t* bytes, std::int64_t index) {
+template <class Block> Block loadBlock(const std::uint8_t* bytes, std::int64_t index) {
     Block block;
     std::memcpy(&block, bytes + index * static_cast<std::int64_t>(sizeof(Block)), sizeof(Block));
     return block;
@@ -229,29 +229,48 @@ float dotQ6_K(const std::uint8_t* row, const BlockQ8_K* a, std::int64_t nBlocks)
 
 ActivationFormat activationFormatFor(GgmlType weightType) {
     switch (weightType) {
-    case GgmlType::Q4_0: case GgmlType::Q4_1: case GgmlType::Q5_0: case GgmlType::Q5_1: case GgmlType::Q8_0:
+    case GgmlType::Q4_0:
+    case GgmlType::Q4_1:
+    case GgmlType::Q5_0:
+    case GgmlType::Q5_1:
+    case GgmlType::Q8_0:
         return ActivationFormat::Q8_0;
-    case GgmlType::Q2_K: case GgmlType::Q3_K: case GgmlType::Q4_K: case GgmlType::Q5_K: case GgmlType::Q6_K:
+    case GgmlType::Q2_K:
+    case GgmlType::Q3_K:
+    case GgmlType::Q4_K:
+    case GgmlType::Q5_K:
+    case GgmlType::Q6_K:
         return ActivationFormat::Q8_K;
     default:
         return ActivationFormat::Float;
     }
 }
 
-float quantizedDotPortable(GgmlType weightType, const std::uint8_t* row, const void* activations, std::int64_t n) {
+float quantizedDotPortable(GgmlType weightType, const std::uint8_t* row, const void* activations,
+                           std::int64_t n) {
     const auto* a32 = static_cast<const ActivationBlock32*>(activations);
     const auto* aK = static_cast<const BlockQ8_K*>(activations);
     switch (weightType) {
-    case GgmlType::Q4_0: return dotQ4_0(row, a32, n / 32);
-    case GgmlType::Q4_1: return dotQ4_1(row, a32, n / 32);
-    case GgmlType::Q5_0: return dotQ5_0(row, a32, n / 32);
-    case GgmlType::Q5_1: return dotQ5_1(row, a32, n / 32);
-    case GgmlType::Q8_0: return dotQ8_0(row, a32, n / 32);
-    case GgmlType::Q2_K: return dotQ2_K(row, aK, n / kQK_K);
-    case GgmlType::Q3_K: return dotQ3_K(row, aK, n / kQK_K);
-    case GgmlType::Q4_K: return dotQ4Q5_K<false, BlockQ4_K>(row, aK, n / kQK_K);
-    case GgmlType::Q5_K: return dotQ4Q5_K<true, BlockQ5_K>(row, aK, n / kQK_K);
-    case GgmlType::Q6_K: return dotQ6_K(row, aK, n / kQK_K);
+    case GgmlType::Q4_0:
+        return dotQ4_0(row, a32, n / 32);
+    case GgmlType::Q4_1:
+        return dotQ4_1(row, a32, n / 32);
+    case GgmlType::Q5_0:
+        return dotQ5_0(row, a32, n / 32);
+    case GgmlType::Q5_1:
+        return dotQ5_1(row, a32, n / 32);
+    case GgmlType::Q8_0:
+        return dotQ8_0(row, a32, n / 32);
+    case GgmlType::Q2_K:
+        return dotQ2_K(row, aK, n / kQK_K);
+    case GgmlType::Q3_K:
+        return dotQ3_K(row, aK, n / kQK_K);
+    case GgmlType::Q4_K:
+        return dotQ4Q5_K<false, BlockQ4_K>(row, aK, n / kQK_K);
+    case GgmlType::Q5_K:
+        return dotQ4Q5_K<true, BlockQ5_K>(row, aK, n / kQK_K);
+    case GgmlType::Q6_K:
+        return dotQ6_K(row, aK, n / kQK_K);
     default:
         throw std::invalid_argument("quantized dot product: no kernel for tensor type " +
                                     std::string(ggmlTypeName(weightType)));

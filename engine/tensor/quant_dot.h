@@ -1,7 +1,7 @@
 #pragma once
 // Dot products between one stored weight row and quantized activations, computed the way ggml's
-// ggml_vec_dot_<type>_q8_<0|1|K> functions define them (ggml/src/ggml-cpu/ggml-cpu-quants.c, ggml-org/llama.cpp):
-// exact integer sums per block or sub-block, combined in float with the block scales.
+// ggml_vec_dot_<type>_q8_<0|1|K> functions define them (ggml/src/ggml-cpu/ggml-cpu-quants.c,
+// ggml-org/llama.cpp): exact integer sums per block or sub-block, combined in float with the block scales.
 // Blocks are accumulated in increasing order, so the result does not depend on who computes it.
 #include "engine/gguf/ggml_types.h"
 #include "engine/tensor/activation_quant.h"
@@ -15,7 +15,8 @@ enum class ActivationFormat { Float, Q8_0, Q8_K };
 ActivationFormat activationFormatFor(GgmlType weightType);
 
 // n elements (a multiple of the block size). `activations` points to ActivationBlock32 or BlockQ8_K.
-float quantizedDotPortable(GgmlType weightType, const std::uint8_t* row, const void* activations, std::int64_t n);
+float quantizedDotPortable(GgmlType weightType, const std::uint8_t* row, const void* activations,
+                           std::int64_t n);
 
 // The same through the fastest kernel this CPU supports (AVX2 when available, else portable).
 float quantizedDot(GgmlType weightType, const std::uint8_t* row, const void* activations, std::int64_t n);

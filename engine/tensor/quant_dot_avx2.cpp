@@ -76,7 +76,8 @@ float dotQ4_K(const std::uint8_t* row, const BlockQ8_K* a, std::int64_t nBlocks)
         for (int group = 0; group < 4; ++group) {
             const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.qs + 32 * group));
             const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[b].qs + 64 * group));
-            const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[b].qs + 64 * group + 32));
+            const __m256i x1 =
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[b].qs + 64 * group + 32));
             const int lowSum = horizontalSum(dotUnsignedSigned(_mm256_and_si256(q, lowMask), x0));
             const int highSum =
                 horizontalSum(dotUnsignedSigned(_mm256_and_si256(_mm256_srli_epi16(q, 4), lowMask), x1));
@@ -144,15 +145,21 @@ bool hasAvx2Kernel(GgmlType weightType) {
            weightType == GgmlType::Q6_K;
 }
 
-float quantizedDotAvx2(GgmlType weightType, const std::uint8_t* row, const void* activations, std::int64_t n) {
+float quantizedDotAvx2(GgmlType weightType, const std::uint8_t* row, const void* activations,
+                       std::int64_t n) {
     const auto* a32 = static_cast<const ActivationBlock32*>(activations);
     const auto* aK = static_cast<const BlockQ8_K*>(activations);
     switch (weightType) {
-    case GgmlType::Q8_0: return dotQ8_0(row, a32, n / 32);
-    case GgmlType::Q4_0: return dotQ4_0(row, a32, n / 32);
-    case GgmlType::Q4_K: return dotQ4_K(row, aK, n / kQK_K);
-    case GgmlType::Q6_K: return dotQ6_K(row, aK, n / kQK_K);
-    default: return quantizedDotPortable(weightType, row, activations, n);
+    case GgmlType::Q8_0:
+        return dotQ8_0(row, a32, n / 32);
+    case GgmlType::Q4_0:
+        return dotQ4_0(row, a32, n / 32);
+    case GgmlType::Q4_K:
+        return dotQ4_K(row, aK, n / kQK_K);
+    case GgmlType::Q6_K:
+        return dotQ6_K(row, aK, n / kQK_K);
+    default:
+        return quantizedDotPortable(weightType, row, activations, n);
     }
 }
 

@@ -25,10 +25,13 @@ bool avx2KernelsAvailable() {
     return available;
 }
 
-void setForcePortableKernels(bool force) { gForcePortable.store(force, std::memory_order_relaxed); }
+void setForcePortableKernels(bool force) {
+    gForcePortable.store(force, std::memory_order_relaxed);
+}
 
 float quantizedDot(GgmlType weightType, const std::uint8_t* row, const void* activations, std::int64_t n) {
-    if (avx2KernelsAvailable() && !gForcePortable.load(std::memory_order_relaxed) && hasAvx2Kernel(weightType))
+    if (avx2KernelsAvailable() && !gForcePortable.load(std::memory_order_relaxed) &&
+        hasAvx2Kernel(weightType))
         return quantizedDotAvx2(weightType, row, activations, n);
     return quantizedDotPortable(weightType, row, activations, n);
 }

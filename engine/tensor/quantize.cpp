@@ -18,8 +18,7 @@ namespace {
 
 using namespace blocks;
 
-template <class Block>
-void storeBlock(std::uint8_t* bytes, std::int64_t index, const Block& block) {
+template <class Block> void storeBlock(std::uint8_t* bytes, std::int64_t index, const Block& block) {
     std::memcpy(bytes + index * static_cast<std::int64_t>(sizeof(Block)), &block, sizeof(Block));
 }
 
@@ -133,8 +132,14 @@ void quantQ5_1(const float* x, std::uint8_t* dst, std::int64_t nBlocks) {
 
 bool canQuantize(GgmlType type) {
     switch (type) {
-    case GgmlType::F32: case GgmlType::F16: case GgmlType::BF16:
-    case GgmlType::Q4_0: case GgmlType::Q4_1: case GgmlType::Q5_0: case GgmlType::Q5_1: case GgmlType::Q8_0:
+    case GgmlType::F32:
+    case GgmlType::F16:
+    case GgmlType::BF16:
+    case GgmlType::Q4_0:
+    case GgmlType::Q4_1:
+    case GgmlType::Q5_0:
+    case GgmlType::Q5_1:
+    case GgmlType::Q8_0:
         return true;
     default:
         return canQuantizeK(type);
@@ -145,7 +150,8 @@ std::size_t rowByteSize(GgmlType type, std::int64_t n) {
     const auto& traits = ggmlTypeTraits(type);
     if (n < 0 || n % traits.blockSize != 0)
         throw std::invalid_argument("row of " + std::to_string(n) + " elements is not a multiple of the " +
-                                    std::string(traits.name) + " block size " + std::to_string(traits.blockSize));
+                                    std::string(traits.name) + " block size " +
+                                    std::to_string(traits.blockSize));
     return static_cast<std::size_t>(n / traits.blockSize) * traits.bytesPerBlock;
 }
 
@@ -167,12 +173,24 @@ std::size_t quantizeRow(GgmlType type, const float* src, void* dst, std::int64_t
             std::memcpy(out + 2 * i, &h, 2);
         }
         break;
-    case GgmlType::Q8_0: quantQ8_0(src, out, nBlocks); break;
-    case GgmlType::Q4_0: quantQ4_0(src, out, nBlocks); break;
-    case GgmlType::Q4_1: quantQ4_1(src, out, nBlocks); break;
-    case GgmlType::Q5_0: quantQ5_0(src, out, nBlocks); break;
-    case GgmlType::Q5_1: quantQ5_1(src, out, nBlocks); break;
-    default: quantizeRowK(type, src, out, nBlocks); break;
+    case GgmlType::Q8_0:
+        quantQ8_0(src, out, nBlocks);
+        break;
+    case GgmlType::Q4_0:
+        quantQ4_0(src, out, nBlocks);
+        break;
+    case GgmlType::Q4_1:
+        quantQ4_1(src, out, nBlocks);
+        break;
+    case GgmlType::Q5_0:
+        quantQ5_0(src, out, nBlocks);
+        break;
+    case GgmlType::Q5_1:
+        quantQ5_1(src, out, nBlocks);
+        break;
+    default:
+        quantizeRowK(type, src, out, nBlocks);
+        break;
     }
     return bytes;
 }

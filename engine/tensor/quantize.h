@@ -13,7 +13,8 @@ bool canQuantize(GgmlType type);
 // Quantizes n floats (a multiple of the block size) into blocks; returns bytes written.
 // Throws std::invalid_argument when the type is unsupported or n is not a multiple of the block size.
 std::size_t quantizeRow(GgmlType type, const float* src, void* dst, std::int64_t n);
-// Bytes taken by n elements of the type; throws std::invalid_argument if n is not a multiple of the block size.
+// Bytes taken by n elements of the type; throws std::invalid_argument if n is not a multiple of the block
+// size.
 std::size_t rowByteSize(GgmlType type, std::int64_t n);
 
 } // namespace wb

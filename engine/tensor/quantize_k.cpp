@@ -20,10 +20,11 @@ namespace {
 using namespace blocks;
 
 // Round to nearest, ties to even (what ggml's nearest_int does with its 1.5*2^23 trick).
-int nearestInt(float v) { return static_cast<int>(std::nearbyint(v)); }
+int nearestInt(float v) {
+    return static_cast<int>(std::nearbyint(v));
+}
 
-template <class Block>
-void storeBlock(std::uint8_t* bytes, std::int64_t index, const Block& block) {
+template <class Block> void storeBlock(std::uint8_t* bytes, std::int64_t index, const Block& block) {
     std::memcpy(bytes + index * static_cast<std::int64_t>(sizeof(Block)), &block, sizeof(Block));
 }
 
@@ -35,8 +36,7 @@ float fitSymmetric(const float* x, int n, int lo, int hi) {
             amax = std::fabs(x[i]);
             max = x[i];
         }
-    if (amax == 0.0f)
-        return 0.0f;
+    if (amax == 0.0f) return 0.0f;
     float bestScale = 0.0f, bestError = INFINITY;
     // The extreme value maps to the wider end of the range (lo is negative, |lo| > hi), as in ggml.
     for (int step = -9; step <= 9; ++step) {
@@ -47,8 +47,7 @@ float fitSymmetric(const float* x, int n, int lo, int hi) {
             sumXQ += x[i] * static_cast<float>(q);
             sumQQ += static_cast<float>(q * q);
         }
-        if (sumQQ <= 0.0f)
-            continue;
+        if (sumQQ <= 0.0f) continue;
         const float scale = sumXQ / sumQQ;
         float error = 0.0f;
         for (int i = 0; i < n; ++i) {
@@ -97,16 +96,14 @@ void fitAffine(const float* x, int n, int nmax, float& scaleOut, float& offsetOu
         // Least squares for x = scale*q + c over the current assignment, then c = -offset clamped to <= 0.
         const float fn = static_cast<float>(n);
         const float det = fn * sumQQ - sumQ * sumQ;
-        if (det <= 0.0f)
-            break;
+        if (det <= 0.0f) break;
         float newScale = (fn * sumXQ - sumQ * sumX) / det;
         float c = (sumX - newScale * sumQ) / fn;
         if (c > 0.0f) {
             c = 0.0f;
             newScale = sumXQ / sumQQ;
         }
-        if (!(newScale > 0.0f))
-            break;
+        if (!(newScale > 0.0f)) break;
         scale = newScale;
         offset = -c;
     }
@@ -236,7 +233,8 @@ void quantQ4_K(const float* x, std::uint8_t* dst, std::int64_t nBlocks) {
         // Group g (64 elements) uses qs[32g..32g+31]: first 32 elements in the low nibbles, next 32 high.
         for (int g = 0; g < 4; ++g)
             for (int l = 0; l < 32; ++l)
-                block.qs[32 * g + l] = static_cast<std::uint8_t>(levels[64 * g + l] | (levels[64 * g + 32 + l] << 4));
+                block.qs[32 * g + l] =
+                    static_cast<std::uint8_t>(levels[64 * g + l] | (levels[64 * g + 32 + l] << 4));
         storeBlock(dst, b, block);
     }
 }
@@ -250,7 +248,8 @@ void quantQ5_K(const float* x, std::uint8_t* dst, std::int64_t nBlocks) {
             for (int l = 0; l < 32; ++l) {
                 const int low = levels[64 * g + l], high = levels[64 * g + 32 + l];
                 block.qs[32 * g + l] = static_cast<std::uint8_t>((low & 0xF) | ((high & 0xF) << 4));
-                block.qh[l] |= static_cast<std::uint8_t>(((low >> 4) << (2 * g)) | ((high >> 4) << (2 * g + 1)));
+                block.qh[l] |=
+                    static_cast<std::uint8_t>(((low >> 4) << (2 * g)) | ((high >> 4) << (2 * g + 1)));
             }
         storeBlock(dst, b, block);
     }
@@ -273,16 +272,19 @@ void quantQ6_K(const float* x, std::uint8_t* dst, std::int64_t nBlocks) {
             block.scales[j] = static_cast<std::int8_t>(sc);
             const float dl = d * static_cast<float>(sc);
             for (int i = 0; i < 16; ++i)
-                levels[16 * j + i] = dl != 0.0f ? std::clamp(nearestInt(x[16 * j + i] / dl), -32, 31) + 32 : 32;
+                levels[16 * j + i] =
+                    dl != 0.0f ? std::clamp(nearestInt(x[16 * j + i] / dl), -32, 31) + 32 : 32;
         }
         // Inverse of dequantQ6_K: half h, l in 0..31, four elements l + 32k share qh[32h + l].
         for (int h = 0; h < 2; ++h) {
             const int* lv = levels + 128 * h;
             for (int l = 0; l < 32; ++l) {
                 block.ql[64 * h + l] = static_cast<std::uint8_t>((lv[l] & 0xF) | ((lv[l + 64] & 0xF) << 4));
-                block.ql[64 * h + l + 32] = static_cast<std::uint8_t>((lv[l + 32] & 0xF) | ((lv[l + 96] & 0xF) << 4));
-                block.qh[32 * h + l] = static_cast<std::uint8_t>((lv[l] >> 4) | ((lv[l + 32] >> 4) << 2) |
-                                                                 ((lv[l + 64] >> 4) << 4) | ((lv[l + 96] >> 4) << 6));
+                block.ql[64 * h + l + 32] =
+                    static_cast<std::uint8_t>((lv[l + 32] & 0xF) | ((lv[l + 96] & 0xF) << 4));
+                block.qh[32 * h + l] =
+                    static_cast<std::uint8_t>((lv[l] >> 4) | ((lv[l + 32] >> 4) << 2) |
+                                              ((lv[l + 64] >> 4) << 4) | ((lv[l + 96] >> 4) << 6));
             }
         }
         storeBlock(dst, b, block);
@@ -314,7 +316,11 @@ void quantizeRowQ8_K(const float* x, void* dst, std::int64_t nBlocks) {
 
 bool canQuantizeK(GgmlType type) {
     switch (type) {
-    case GgmlType::Q2_K: case GgmlType::Q3_K: case GgmlType::Q4_K: case GgmlType::Q5_K: case GgmlType::Q6_K:
+    case GgmlType::Q2_K:
+    case GgmlType::Q3_K:
+    case GgmlType::Q4_K:
+    case GgmlType::Q5_K:
+    case GgmlType::Q6_K:
     case GgmlType::Q8_K:
         return true;
     default:
@@ -324,12 +330,18 @@ bool canQuantizeK(GgmlType type) {
 
 void quantizeRowK(GgmlType type, const float* src, std::uint8_t* dst, std::int64_t nBlocks) {
     switch (type) {
-    case GgmlType::Q2_K: return quantQ2_K(src, dst, nBlocks);
-    case GgmlType::Q3_K: return quantQ3_K(src, dst, nBlocks);
-    case GgmlType::Q4_K: return quantQ4_K(src, dst, nBlocks);
-    case GgmlType::Q5_K: return quantQ5_K(src, dst, nBlocks);
-    case GgmlType::Q6_K: return quantQ6_K(src, dst, nBlocks);
-    case GgmlType::Q8_K: return quantizeRowQ8_K(src, dst, nBlocks);
+    case GgmlType::Q2_K:
+        return quantQ2_K(src, dst, nBlocks);
+    case GgmlType::Q3_K:
+        return quantQ3_K(src, dst, nBlocks);
+    case GgmlType::Q4_K:
+        return quantQ4_K(src, dst, nBlocks);
+    case GgmlType::Q5_K:
+        return quantQ5_K(src, dst, nBlocks);
+    case GgmlType::Q6_K:
+        return quantQ6_K(src, dst, nBlocks);
+    case GgmlType::Q8_K:
+        return quantizeRowQ8_K(src, dst, nBlocks);
     default:
         throw std::invalid_argument("quantizeRow: cannot quantize to tensor type " +
                                     std::string(ggmlTypeName(type)));

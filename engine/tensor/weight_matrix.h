@@ -25,7 +25,9 @@ struct WeightMatrix {
     // A view of caller-owned memory (e.g. generated test data); validates the geometry the same way.
     static WeightMatrix fromMemory(GgmlType type, const void* data, std::int64_t cols, std::int64_t rows);
 
-    const std::uint8_t* rowData(std::int64_t row) const { return data + static_cast<std::size_t>(row) * rowBytes; }
+    const std::uint8_t* rowData(std::int64_t row) const {
+        return data + static_cast<std::size_t>(row) * rowBytes;
+    }
 };
 
 } // namespace wb

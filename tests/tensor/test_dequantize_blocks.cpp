@@ -71,14 +71,14 @@ private slots:
 
     void q5_0() {
         Bytes b;
-        b.u16(0x3C00);                        // d = 1
+        b.u16(0x3C00);                         // d = 1
         for (int v : {0x21, 0x00, 0x00, 0x80}) // qh = 0x80000021: fifth bit of elements 0, 5, 31
             b.u8(v);
         for (int j = 0; j < 16; ++j)
             b.u8(j == 0 ? 0x0F : j == 15 ? 0xF0 : 0x00);
         const auto y = dequant(GgmlType::Q5_0, b, 32);
-        QCOMPARE(y[0], 15.0f);  // 0xF | 16 = 31, minus 16
-        QCOMPARE(y[5], 0.0f);   // 0 | 16 = 16, minus 16
+        QCOMPARE(y[0], 15.0f); // 0xF | 16 = 31, minus 16
+        QCOMPARE(y[5], 0.0f);  // 0 | 16 = 16, minus 16
         QCOMPARE(y[15], -16.0f);
         QCOMPARE(y[16], -16.0f);
         QCOMPARE(y[31], 15.0f); // high nibble of qs[15] = 15, plus bit 31
@@ -87,14 +87,14 @@ private slots:
 
     void q5_1() {
         Bytes b;
-        b.u16(0x3800); // d = 0.5
-        b.u16(0x4000); // m = 2
+        b.u16(0x3800);                         // d = 0.5
+        b.u16(0x4000);                         // m = 2
         for (int v : {0x00, 0x00, 0x01, 0x00}) // qh bit 16: element 16
             b.u8(v);
         for (int j = 0; j < 16; ++j)
             b.u8(j == 0 ? 0x21 : 0x00);
         const auto y = dequant(GgmlType::Q5_1, b, 32);
-        QCOMPARE(y[0], 2.5f);  // 1 * 0.5 + 2
+        QCOMPARE(y[0], 2.5f);   // 1 * 0.5 + 2
         QCOMPARE(y[16], 11.0f); // (2 | 16) * 0.5 + 2
         QCOMPARE(y[1], 2.0f);
         QCOMPARE(y[17], 2.0f);
@@ -121,12 +121,12 @@ private slots:
         b.u16(0x3C00);
         b.u16(0x3800);
         const auto y = dequant(GgmlType::Q2_K, b, 256);
-        QCOMPARE(y[0], -7.5f);  // 0*0 - 0.5*15
+        QCOMPARE(y[0], -7.5f); // 0*0 - 0.5*15
         QCOMPARE(y[1], -7.5f);
-        QCOMPARE(y[17], -7.0f); // 1*0 - 0.5*14
-        QCOMPARE(y[32], -4.5f); // 2*1 - 0.5*13
-        QCOMPARE(y[64], 2.5f);  // 4*2 - 0.5*11
-        QCOMPARE(y[96], 13.5f); // 6*3 - 0.5*9
+        QCOMPARE(y[17], -7.0f);  // 1*0 - 0.5*14
+        QCOMPARE(y[32], -4.5f);  // 2*1 - 0.5*13
+        QCOMPARE(y[64], 2.5f);   // 4*2 - 0.5*11
+        QCOMPARE(y[96], 13.5f);  // 6*3 - 0.5*9
         QCOMPARE(y[255], 45.0f); // 15*3 - 0.5*0
         QCOMPARE(y[254], 0.0f);
     }
@@ -256,8 +256,10 @@ private slots:
     void badInputThrows() {
         std::vector<std::uint8_t> raw(1024);
         std::vector<float> out(512);
-        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, wb::dequantizeRow(GgmlType::Q4_0, raw.data(), out.data(), 33));
-        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, wb::dequantizeRow(GgmlType::Q4_K, raw.data(), out.data(), 128));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                                 wb::dequantizeRow(GgmlType::Q4_0, raw.data(), out.data(), 33));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                                 wb::dequantizeRow(GgmlType::Q4_K, raw.data(), out.data(), 128));
         try {
             wb::dequantizeRow(GgmlType::IQ2_XXS, raw.data(), out.data(), 256);
             QFAIL("IQ2_XXS should be rejected");

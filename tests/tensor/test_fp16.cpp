@@ -10,7 +10,9 @@
 
 namespace {
 
-float fromBits(std::uint32_t bits) { return std::bit_cast<float>(bits); }
+float fromBits(std::uint32_t bits) {
+    return std::bit_cast<float>(bits);
+}
 
 class Fp16Test : public QObject {
     Q_OBJECT
@@ -46,8 +48,8 @@ private slots:
         QCOMPARE(wb::floatToFp16(std::nextafter(1.0f + std::ldexp(1.0f, -11), 2.0f)), std::uint16_t{0x3C01});
         // Subnormal results and their ties.
         QCOMPARE(wb::floatToFp16(std::ldexp(1.0f, -24)), std::uint16_t{0x0001});
-        QCOMPARE(wb::floatToFp16(std::ldexp(1.0f, -25)), std::uint16_t{0x0000});      // tie -> 0
-        QCOMPARE(wb::floatToFp16(3 * std::ldexp(1.0f, -25)), std::uint16_t{0x0002});  // tie -> 2
+        QCOMPARE(wb::floatToFp16(std::ldexp(1.0f, -25)), std::uint16_t{0x0000});     // tie -> 0
+        QCOMPARE(wb::floatToFp16(3 * std::ldexp(1.0f, -25)), std::uint16_t{0x0002}); // tie -> 2
         QCOMPARE(wb::floatToFp16(std::nextafter(std::ldexp(1.0f, -25), 1.0f)), std::uint16_t{0x0001});
         QCOMPARE(wb::floatToFp16(std::ldexp(1.0f, -14) - std::ldexp(1.0f, -25)), std::uint16_t{0x0400});
         QCOMPARE(wb::floatToFp16(-1023.0f * std::ldexp(1.0f, -24)), std::uint16_t{0x83FF});

@@ -2,8 +2,8 @@
 // results for any thread count.
 #include "engine/gguf/gguf_file.h"
 #include "engine/tensor/dequantize.h"
-#include "engine/tensor/matmul.h"
 #include "engine/tensor/fp16.h"
+#include "engine/tensor/matmul.h"
 #include "engine/tensor/quant_dot.h"
 #include "engine/tensor/quantize.h"
 #include "engine/tensor/weight_matrix.h"
@@ -33,7 +33,8 @@ std::vector<float> gaussian(std::size_t n, unsigned seed, float sigma) {
 }
 
 // y = W x in double from the dequantized rows; also returns sum |w||x| per row as the error scale.
-void referenceProduct(const wb::WeightMatrix& w, const float* x, std::vector<double>& y, std::vector<double>& scale) {
+void referenceProduct(const wb::WeightMatrix& w, const float* x, std::vector<double>& y,
+                      std::vector<double>& scale) {
     std::vector<float> row(static_cast<std::size_t>(w.cols));
     y.assign(static_cast<std::size_t>(w.rows), 0.0);
     scale.assign(static_cast<std::size_t>(w.rows), 0.0);
@@ -101,7 +102,8 @@ private slots:
             const QByteArray name(wb::ggmlTypeName(type).data(), int(wb::ggmlTypeName(type).size()));
             std::vector<std::uint8_t> data(wb::rowByteSize(type, cols) * rows);
             for (std::int64_t r = 0; r < rows; ++r)
-                wb::quantizeRow(type, master.data() + r * cols, data.data() + r * wb::rowByteSize(type, cols), cols);
+                wb::quantizeRow(type, master.data() + r * cols, data.data() + r * wb::rowByteSize(type, cols),
+                                cols);
             const auto w = wb::WeightMatrix::fromMemory(type, data.data(), cols, rows);
             std::vector<float> y(static_cast<std::size_t>(rows * nTokens));
             wb::matMul(w, x.data(), nTokens, y.data(), wb::KernelPath::Float);
@@ -133,7 +135,8 @@ private slots:
             const QByteArray name(wb::ggmlTypeName(type).data(), int(wb::ggmlTypeName(type).size()));
             std::vector<std::uint8_t> data(wb::rowByteSize(type, cols) * rows);
             for (std::int64_t r = 0; r < rows; ++r)
-                wb::quantizeRow(type, master.data() + r * cols, data.data() + r * wb::rowByteSize(type, cols), cols);
+                wb::quantizeRow(type, master.data() + r * cols, data.data() + r * wb::rowByteSize(type, cols),
+                                cols);
             const auto w = wb::WeightMatrix::fromMemory(type, data.data(), cols, rows);
             const auto rounded = roundActivations(type, x.data(), cols);
             std::vector<double> ref, scale;
@@ -146,17 +149,18 @@ private slots:
                 double worst = 0;
                 for (std::int64_t r = 0; r < rows; ++r)
                     worst = std::max(worst, std::fabs(y[r] - ref[r]) / scale[r]);
-                QVERIFY2(worst < tolerance, qPrintable(name + " relative error " + QByteArray::number(worst)));
+                QVERIFY2(worst < tolerance,
+                         qPrintable(name + " relative error " + QByteArray::number(worst)));
             }
             wb::setForcePortableKernels(false);
         }
     }
 
     void avx2KernelsEqualPortable() {
-        if (!wb::avx2KernelsAvailable())
-            qInfo("this CPU has no AVX2: both runs use the portable kernels");
+        if (!wb::avx2KernelsAvailable()) qInfo("this CPU has no AVX2: both runs use the portable kernels");
         WB_REQUIRE_MODEL("zoo/zoo-llama-q4_k_m.gguf", path);
-        const char* files[] = {"zoo/zoo-llama-q4_k_m.gguf", "zoo/zoo-llama-q8_0.gguf", "zoo/zoo-llama-q4_0.gguf"};
+        const char* files[] = {"zoo/zoo-llama-q4_k_m.gguf", "zoo/zoo-llama-q8_0.gguf",
+                               "zoo/zoo-llama-q4_0.gguf"};
         const auto x = gaussian(256 * 4, 41, 1.0f);
         for (const char* relative : files) {
             WB_REQUIRE_MODEL(relative, filePath);
@@ -202,9 +206,12 @@ private slots:
 
     void rejectsBadMatrices() {
         std::vector<std::uint8_t> data(4096);
-        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, wb::WeightMatrix::fromMemory(GgmlType::Q4_0, data.data(), 48, 2));
-        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, wb::WeightMatrix::fromMemory(GgmlType::IQ2_XS, data.data(), 256, 1));
-        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, wb::WeightMatrix::fromMemory(GgmlType::F32, data.data(), 8, 0));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                                 wb::WeightMatrix::fromMemory(GgmlType::Q4_0, data.data(), 48, 2));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                                 wb::WeightMatrix::fromMemory(GgmlType::IQ2_XS, data.data(), 256, 1));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                                 wb::WeightMatrix::fromMemory(GgmlType::F32, data.data(), 8, 0));
     }
 };
 

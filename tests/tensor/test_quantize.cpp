@@ -83,9 +83,10 @@ private slots:
     }
 
     void zerosConstantsAndOutliers() {
-        const GgmlType types[] = {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1,
-                                  GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K,
-                                  GgmlType::Q8_K, GgmlType::F16, GgmlType::BF16};
+        const GgmlType types[] = {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0,
+                                  GgmlType::Q5_1, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K,
+                                  GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q8_K, GgmlType::F16,
+                                  GgmlType::BF16};
         for (GgmlType t : types) {
             const QByteArray name(wb::ggmlTypeName(t).data(), static_cast<int>(wb::ggmlTypeName(t).size()));
             // All zeros must come back exactly zero (no NaN from a zero scale).
@@ -107,9 +108,12 @@ private slots:
         std::vector<float> x(256, 1.0f);
         std::vector<std::uint8_t> out(4096);
         QVERIFY(!wb::canQuantize(GgmlType::IQ4_NL));
-        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, wb::quantizeRow(GgmlType::IQ4_NL, x.data(), out.data(), 256));
-        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, wb::quantizeRow(GgmlType::Q4_K, x.data(), out.data(), 128));
-        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, wb::quantizeRow(GgmlType::Q8_0, x.data(), out.data(), 40));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                                 wb::quantizeRow(GgmlType::IQ4_NL, x.data(), out.data(), 256));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                                 wb::quantizeRow(GgmlType::Q4_K, x.data(), out.data(), 128));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                                 wb::quantizeRow(GgmlType::Q8_0, x.data(), out.data(), 40));
     }
 };
 

@@ -11,9 +11,10 @@ namespace wb::test {
 using TestFactory = std::function<std::unique_ptr<QObject>()>;
 std::vector<TestFactory>& tensorTests();
 
-template <class T>
-struct RegisterTensorTest {
-    RegisterTensorTest() { tensorTests().push_back([] { return std::make_unique<T>(); }); }
+template <class T> struct RegisterTensorTest {
+    RegisterTensorTest() {
+        tensorTests().push_back([] { return std::make_unique<T>(); });
+    }
 };
 
 } // namespace wb::test

@@ -21,8 +21,7 @@ using wb::GgmlType;
 
 std::vector<float> dequantizeTensor(const wb::gguf::GgufFile& file, const char* name) {
     const auto* info = file.findTensor(name);
-    if (!info)
-        throw std::runtime_error(std::string("missing tensor ") + name + " in " + file.sourceName());
+    if (!info) throw std::runtime_error(std::string("missing tensor ") + name + " in " + file.sourceName());
     const auto w = wb::WeightMatrix::fromTensor(file, *info);
     std::vector<float> out(static_cast<std::size_t>(w.rows * w.cols));
     for (std::int64_t r = 0; r < w.rows; ++r)
@@ -130,17 +129,17 @@ private slots:
         if (byteIdentical) {
             std::size_t firstDiff = ours.size();
             for (std::size_t i = 0; i < ours.size() && firstDiff == ours.size(); ++i)
-                if (ours[i] != theirs[i])
-                    firstDiff = i;
-            QVERIFY2(firstDiff == ours.size(), qPrintable(QString("first differing byte at %1").arg(firstDiff)));
+                if (ours[i] != theirs[i]) firstDiff = i;
+            QVERIFY2(firstDiff == ours.size(),
+                     qPrintable(QString("first differing byte at %1").arg(firstDiff)));
             return;
         }
         std::vector<float> back(original.size());
         wb::dequantizeRow(t, ours.data(), back.data(), n);
         const double ourRms = compare(back, original).rms;
         const double ggmlRms = compare(dequantizeTensor(quant, name), original).rms;
-        qInfo("%s: our quantizer RMS error %.4g, llama-quantize %.4g (ratio %.3f)", QTest::currentDataTag(), ourRms,
-              ggmlRms, ourRms / ggmlRms);
+        qInfo("%s: our quantizer RMS error %.4g, llama-quantize %.4g (ratio %.3f)", QTest::currentDataTag(),
+              ourRms, ggmlRms, ourRms / ggmlRms);
         QVERIFY(ourRms < 1.25 * ggmlRms);
     }
 
