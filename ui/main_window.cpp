@@ -1,0 +1,232 @@
+#include "ui/main_window.h"
+
+#include "ui/about_dialog.h"
+#include "ui/app_settings.h"
+#include "ui/gguf_drop.h"
+#include "ui/model_controller.h"
+#include "ui/model_overview.h"
+#include "ui/model_panel.h"
+#include "ui/recent_files.h"
+#include "ui/start_page.h"
+
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QSettings>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QTabWidget>
+
+namespace wb::ui {
+namespace {
+
+constexpr int kStatusMessageMs = 8000;
+
+QString windowTitleFor(const QString& document) {
+    const QString app = QApplication::translate("MainWindow", "Inference Workbench");
+    return document.isEmpty() ? app : QStringLiteral("%1 — %2").arg(document, app);
+}
+
+} // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+    setObjectName(QStringLiteral("mainWindow"));
+    setWindowTitle(windowTitleFor({}));
+    setWindowIcon(QIcon(QStringLiteral(":/icons/inference-workbench.svg")));
+    setAcceptDrops(true);
+    setDockNestingEnabled(true);
+    setDocumentMode(true);
+
+    controller_ = new ModelController(this);
+    recentFiles_ = new RecentFiles(this);
+
+    startPage_ = new StartPage(this);
+    modelPanel_ = new ModelPanel(this);
+    modelStack_ = new QStackedWidget(this);
+    modelStack_->addWidget(startPage_);
+    modelStack_->addWidget(modelPanel_);
+
+    workspaces_ = new QTabWidget(this);
+    workspaces_->setObjectName(QStringLiteral("workspaces"));
+    workspaces_->setDocumentMode(true);
+    workspaces_->setTabBarAutoHide(true); // one workspace needs no tab bar
+    workspaces_->addTab(modelStack_, tr("Model"));
+    setCentralWidget(workspaces_);
+
+    modelStatus_ = new QLabel(tr("No model open"), this);
+    statusBar()->addPermanentWidget(modelStatus_);
+    statusBar()->showMessage(tr("Open a GGUF model with File › Open model… or drop one on the window."));
+
+    buildMenus();
+    startPage_->setRecentFiles(recentFiles_->paths());
+
+    connect(startPage_, &StartPage::openRequested, this, &MainWindow::chooseModelFile);
+    connect(startPage_, &StartPage::recentFileRequested, this, &MainWindow::openModelFile);
+    connect(recentFiles_, &RecentFiles::changed, this, [this] {
+        rebuildRecentMenu();
+        startPage_->setRecentFiles(recentFiles_->paths());
+    });
+    connect(controller_, &ModelController::loadStarted, this, &MainWindow::onLoadStarted);
+    connect(controller_, &ModelController::modelOpened, this, &MainWindow::onModelOpened);
+    connect(controller_, &ModelController::openFailed, this, &MainWindow::onOpenFailed);
+
+    resize(1280, 800);
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildMenus() {
+    QMenu* fileMenu = menuBar()->addMenu(tr("&File"));
+    QAction* openAction = fileMenu->addAction(QIcon::fromTheme(QStringLiteral("document-open")),
+                                              tr("&Open model…"), this, &MainWindow::chooseModelFile);
+    openAction->setShortcut(QKeySequence::Open);
+    recentMenu_ = fileMenu->addMenu(tr("Recent &models"));
+    recentMenu_->setObjectName(QStringLiteral("recentMenu"));
+    closeAction_ = fileMenu->addAction(tr("&Close model"), this, &MainWindow::closeModel);
+    closeAction_->setShortcut(QKeySequence::Close);
+    closeAction_->setEnabled(false);
+    fileMenu->addSeparator();
+    QAction* quitAction = fileMenu->addAction(QIcon::fromTheme(QStringLiteral("application-exit")),
+                                              tr("&Quit"), this, &QWidget::close);
+    quitAction->setShortcut(QKeySequence::Quit);
+    quitAction->setMenuRole(QAction::QuitRole);
+
+    QMenu* helpMenu = menuBar()->addMenu(tr("&Help"));
+    QAction* aboutAction =
+        helpMenu->addAction(tr("&About Inference Workbench"), this, [this] { showAboutDialog(this); });
+    aboutAction->setMenuRole(QAction::AboutRole);
+    helpMenu->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt)->setMenuRole(QAction::AboutQtRole);
+    rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu() {
+    recentMenu_->clear();
+    const QStringList paths = recentFiles_->paths();
+    for (int k = 0; k < paths.size(); ++k) {
+        const QString& path = paths[k];
+        // &1..&9 give keyboard accelerators; the full path is in the tooltip and status tip.
+        const QString label = k < 9 ? QStringLiteral("&%1  %2").arg(k + 1).arg(QFileInfo(path).fileName())
+                                    : QFileInfo(path).fileName();
+        QAction* action = recentMenu_->addAction(label, this, [this, path] { openModelFile(path); });
+        action->setData(path);
+        action->setToolTip(path);
+        action->setStatusTip(path);
+    }
+    if (!paths.isEmpty()) recentMenu_->addSeparator();
+    QAction* clearAction = recentMenu_->addAction(tr("Clear list"), recentFiles_, &RecentFiles::clear);
+    clearAction->setEnabled(!paths.isEmpty());
+    recentMenu_->setEnabled(true);
+}
+
+void MainWindow::chooseModelFile() {
+    const auto settings = openAppSettings();
+    const QString folder = settings->value(settings_keys::kLastOpenFolder).toString();
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open model"), folder,
+                                                      tr("GGUF models (*.gguf);;All files (*)"));
+    if (path.isEmpty()) return;
+    settings->setValue(settings_keys::kLastOpenFolder, QFileInfo(path).absolutePath());
+    openModelFile(path);
+}
+
+void MainWindow::openModelFile(const QString& path) {
+    controller_->open(path);
+}
+
+void MainWindow::closeModel() {
+    modelPanel_->showModel(nullptr);
+    modelStack_->setCurrentWidget(startPage_);
+    modelStatus_->setText(tr("No model open"));
+    closeAction_->setEnabled(false);
+    setWindowTitle(windowTitleFor({}));
+}
+
+int MainWindow::addWorkspace(QWidget* page, const QString& title) {
+    return workspaces_->addTab(page, title);
+}
+
+bool MainWindow::isLoading() const {
+    return controller_->isLoading();
+}
+
+bool MainWindow::isShowingStartPage() const {
+    return modelStack_->currentWidget() == startPage_;
+}
+
+void MainWindow::onLoadStarted(const QString& path) {
+    statusBar()->showMessage(tr("Opening %1…").arg(QFileInfo(path).fileName()));
+    QApplication::setOverrideCursor(Qt::BusyCursor);
+}
+
+void MainWindow::onModelOpened(OpenedModelPtr model) {
+    QApplication::restoreOverrideCursor();
+    const QString path = QString::fromStdString(model->info.path);
+    lastError_.clear();
+    modelPanel_->showModel(model);
+    modelStack_->setCurrentWidget(modelPanel_);
+    workspaces_->setCurrentWidget(modelStack_);
+    closeAction_->setEnabled(true);
+    setWindowTitle(windowTitleFor(QFileInfo(path).fileName()));
+    modelStatus_->setText(QStringLiteral("%1 · %2").arg(displayName(*model), oneLineSummary(*model)));
+    statusBar()->showMessage(tr("Opened %1").arg(path), kStatusMessageMs);
+    recentFiles_->add(path);
+    Q_EMIT modelShown(model);
+}
+
+void MainWindow::onOpenFailed(const QString& path, const QString& message) {
+    QApplication::restoreOverrideCursor();
+    lastError_ = message;
+    const QString fileName = QFileInfo(path).fileName();
+    statusBar()->showMessage(tr("Could not open %1: %2").arg(fileName, message));
+    if (!QFileInfo::exists(path)) recentFiles_->remove(path);
+
+    // Window-modal but not blocking: the app (and any test or script driving it) keeps running.
+    if (errorBox_) errorBox_->close();
+    errorBox_ = new QMessageBox(QMessageBox::Warning, tr("Could not open model"),
+                                tr("Could not open %1.").arg(fileName), QMessageBox::Ok, this);
+    errorBox_->setObjectName(QStringLiteral("openErrorDialog"));
+    errorBox_->setInformativeText(message);
+    errorBox_->setDetailedText(path);
+    errorBox_->setAttribute(Qt::WA_DeleteOnClose);
+    errorBox_->open();
+    Q_EMIT openFailed(path, message);
+}
+
+void MainWindow::restoreWindowState() {
+    if (!persistWindowState_) return;
+    const auto settings = openAppSettings();
+    restoreGeometry(settings->value(settings_keys::kWindowGeometry).toByteArray());
+    restoreState(settings->value(settings_keys::kWindowState).toByteArray());
+}
+
+void MainWindow::saveWindowState() {
+    if (!persistWindowState_) return;
+    const auto settings = openAppSettings();
+    settings->setValue(settings_keys::kWindowGeometry, saveGeometry());
+    settings->setValue(settings_keys::kWindowState, saveState());
+    settings->sync();
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    saveWindowState();
+    event->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+    if (!ggufPathFromMime(event->mimeData()).isEmpty()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+    const QString path = ggufPathFromMime(event->mimeData());
+    if (path.isEmpty()) return;
+    event->acceptProposedAction();
+    openModelFile(path);
+}
+
+} // namespace wb::ui

@@ -1,0 +1,82 @@
+#pragma once
+// The application shell: menus, status bar, drag and drop, and a tab area ("workspaces") that starts
+// with the Model tab. Later features (chat, live charts, the LPU simulator) join as more tabs through
+// addWorkspace() or as dock widgets around it (QMainWindow dock areas, nesting enabled).
+#include "ui/opened_model.h"
+
+#include <QMainWindow>
+#include <QPointer>
+
+class QLabel;
+class QMenu;
+class QMessageBox;
+class QStackedWidget;
+class QTabWidget;
+
+namespace wb::ui {
+
+class ModelController;
+class ModelPanel;
+class RecentFiles;
+class StartPage;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Opens a model file exactly as File › Open, drag and drop and the command line do.
+    void openModelFile(const QString& path);
+    void closeModel();
+
+    // Adds a tab next to the Model tab; returns its index.
+    int addWorkspace(QWidget* page, const QString& title);
+
+    // When off, geometry and window state are neither restored nor saved (screenshots, tests).
+    void setPersistWindowState(bool persist) { persistWindowState_ = persist; }
+    void restoreWindowState();
+
+    bool isLoading() const;
+    bool isShowingStartPage() const;
+    QString lastError() const { return lastError_; }
+    ModelController* controller() const { return controller_; }
+    ModelPanel* modelPanel() const { return modelPanel_; }
+    StartPage* startPage() const { return startPage_; }
+    RecentFiles* recentFiles() const { return recentFiles_; }
+    QTabWidget* workspaces() const { return workspaces_; }
+    QMenu* recentMenu() const { return recentMenu_; }
+
+Q_SIGNALS:
+    void modelShown(wb::ui::OpenedModelPtr model);
+    void openFailed(const QString& path, const QString& message);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
+private:
+    void buildMenus();
+    void chooseModelFile();
+    void rebuildRecentMenu();
+    void onLoadStarted(const QString& path);
+    void onModelOpened(OpenedModelPtr model);
+    void onOpenFailed(const QString& path, const QString& message);
+    void saveWindowState();
+
+    ModelController* controller_ = nullptr;
+    RecentFiles* recentFiles_ = nullptr;
+    QTabWidget* workspaces_ = nullptr;
+    QStackedWidget* modelStack_ = nullptr;
+    StartPage* startPage_ = nullptr;
+    ModelPanel* modelPanel_ = nullptr;
+    QMenu* recentMenu_ = nullptr;
+    QAction* closeAction_ = nullptr;
+    QLabel* modelStatus_ = nullptr;
+    QPointer<QMessageBox> errorBox_;
+    QString lastError_;
+    bool persistWindowState_ = true;
+};
+
+} // namespace wb::ui
