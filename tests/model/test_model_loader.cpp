@@ -309,6 +309,38 @@ private slots:
         }
     }
 
+    void longPromptIsSplitIntoBatchesConsistently() {
+        // Longer than one internal batch (512 tokens): the second chunk must attend to the first.
+        TinyModelOptions options;
+        options.context = 1024;
+        const auto loaded = loadInMemory(makeTinyModel(options));
+        std::vector<std::int32_t> prompt;
+        for (int i = 0; i < 700; ++i)
+            prompt.push_back((i * 7 + 3) % 32);
+        InferenceContext batched(loaded.model, {.contextLength = 1024, .threads = 2});
+        const auto batchLogits = batched.evaluate(prompt);
+        InferenceContext stepwise(loaded.model, {.contextLength = 1024, .threads = 2});
+        std::span<const float> last;
+        for (std::int32_t token : prompt)
+            last = stepwise.evaluate(std::span(&token, 1));
+        QCOMPARE(batched.position(), 700);
+        QVERIFY(maxAbsDifference(batchLogits, last) < 1e-4);
+    }
+
+    void f16CacheHalvesMemoryAndStaysClose() {
+        const auto loaded = loadInMemory(makeTinyModel({}));
+        InferenceContext f32(loaded.model, {.contextLength = 32, .threads = 1});
+        InferenceContext f16(loaded.model,
+                             {.contextLength = 32, .threads = 1, .kvCacheType = KvCacheType::F16});
+        QCOMPARE(f16.kvCacheBytes() * 2, f32.kvCacheBytes());
+        QCOMPARE(f16.kvCacheType(), KvCacheType::F16);
+        const std::vector<std::int32_t> prompt{1, 5, 9, 30, 2, 17};
+        const auto a = f32.evaluate(prompt);
+        const auto b = f16.evaluate(prompt);
+        const float difference = maxAbsDifference(a, b);
+        QVERIFY2(difference > 0 && difference < 0.05, qPrintable(QString::number(difference)));
+    }
+
     void observerSeesEveryStep() {
         struct Counter : ForwardObserver {
             int begins[kForwardOpCount] = {};

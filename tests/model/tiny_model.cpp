@@ -1,5 +1,6 @@
 #include "tests/model/tiny_model.h"
 
+#include <algorithm>
 #include <random>
 
 namespace wb::test {
