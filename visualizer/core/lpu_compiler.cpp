@@ -272,6 +272,8 @@ private:
         return p_.intraNodeLinks + nodeOf(to) % p_.globalLinks;
     }
     int send(int from, int to, double bytes, const char* label, const std::vector<int>& deps) {
+        // Streams move whole vectors (one byte per lane), so a transfer is a whole number of them.
+        bytes = std::ceil(bytes / p_.lanes) * p_.lanes;
         const auto busy = cyclesFor(bytes, linkBytesPerCycle_);
         const auto latency = static_cast<std::int64_t>(p_.c2cHopLatencyCycles) * hops(from, to);
         return b_.add(from, UnitKind::C2c, linkFor(from, to), OpKind::Send, label, busy, latency, deps, bytes, to);
@@ -386,8 +388,13 @@ private:
         const double headsLocal = std::ceil(double(m_.heads) / t);
         const double kvLocal = std::ceil(double(m_.kvHeads) / t);
         const double qDim = headsLocal * m_.headDim, kvDim = kvLocal * m_.headDim;
+        const double attnHeads = t > static_cast<int>(m_.kvHeads) ? double(m_.heads / m_.kvHeads) : headsLocal;
+        const double attnQDim = attnHeads * m_.headDim;
         const double ffnLocal = std::ceil(double(m_.ffn) / t) * m_.expertsPerToken;
-        const double ctx = shape_.context;
+        // More ranks than KV heads: each rank attends over its slice of the positions (the partial softmax
+        // combine across ranks is not modelled).
+        const double ctx = t > static_cast<int>(m_.kvHeads) ? std::ceil(double(shape_.context) * m_.kvHeads / t)
+                                                            : double(shape_.context);
         const double kvRows = shape_.rowsShareKv ? 1.0 : rows; // separate caches per user when decoding
         const auto wf = o_.precision.weights, kvf = o_.precision.kvCache;
 
@@ -402,11 +409,11 @@ private:
             const double kvWriteBytes = rows * 2 * kvDim * bytesPerElement(kvf);
             b_.add(chip, UnitKind::Mem, 0, OpKind::KvWrite, "kv_write", cyclesFor(kvWriteBytes, memBytesPerCycle_),
                    static_cast<std::int64_t>(p_.memFillCycles), {rope}, kvWriteBytes);
-            const int scores = matmul(chip, "attn_scores", kvRows * ctx * kvDim, kvf, rows * ctx * qDim, {rope});
-            const int smax = vector(chip, "softmax", rows * headsLocal * ctx, 3.0, {scores});
-            const int sred = laneReduce(chip, "softmax", rows * headsLocal * std::ceil(ctx / p_.lanes), {smax});
-            const int snorm = vector(chip, "softmax", rows * headsLocal * ctx, 1.0, {sred});
-            const int pv = matmul(chip, "attn_values", kvRows * ctx * kvDim, kvf, rows * ctx * qDim, {snorm});
+            const int scores = matmul(chip, "attn_scores", kvRows * ctx * kvDim, kvf, rows * ctx * attnQDim, {rope});
+            const int smax = vector(chip, "softmax", rows * attnHeads * ctx, 3.0, {scores});
+            const int sred = laneReduce(chip, "softmax", rows * attnHeads * std::ceil(ctx / p_.lanes), {smax});
+            const int snorm = vector(chip, "softmax", rows * attnHeads * ctx, 1.0, {sred});
+            const int pv = matmul(chip, "attn_values", kvRows * ctx * kvDim, kvf, rows * ctx * attnQDim, {snorm});
             partial[r] = matmul(chip, "attn_output", qDim * m_.hidden, wf, rows * qDim * m_.hidden, {pv});
         }
         auto mid = allReduce(group, partial, "attn_allreduce", nullptr);

@@ -45,7 +45,9 @@ int headChipsNeeded(const ModelArchitecture& m, const HardwareDescription& hw, c
 }
 
 double kvShare(const ModelArchitecture& m, int tp) {
-    // KV heads are split across the group; with more ranks than KV heads each rank keeps one head.
+    // KV heads are split across the group; with more ranks than KV heads the positions of each head are
+    // split too (each rank keeps a slice of the sequence).
+    if (static_cast<std::uint32_t>(tp) > m.kvHeads) return 1.0 / tp;
     return std::ceil(double(m.kvHeads) / tp) / m.kvHeads;
 }
 
@@ -205,8 +207,9 @@ Partition partitionModel(const ModelArchitecture& m, const HardwareDescription& 
                                          (m.layers * weightBytesPerLayer(m, o.precision) +
                                           headWeightBytes(m, o.precision)) / 1e9)) +
            " GB against " + std::to_string(static_cast<long long>(chips * usableBytes(hw.lpu, Mask{}) / 1e9)) +
-           " GB of usable SRAM; the planner needs " +
-           (needed > kMaxChips ? std::string("more than 200000") : std::to_string(needed)) + " chips";
+           " GB of usable SRAM; " +
+           (needed > kMaxChips ? std::string("no chip count fits with these settings")
+                               : "the planner needs " + std::to_string(needed) + " chips");
     throw std::runtime_error(why);
 }
 

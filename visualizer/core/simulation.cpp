@@ -1,6 +1,9 @@
 #include "visualizer/core/simulation.h"
 
+#include "visualizer/core/cpu_probe.h"
+
 #include <algorithm>
+#include <cstdio>
 #include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -88,7 +91,15 @@ DeviceSummary summarizeRoofline(const HardwareDescription& hw, const RooflineRes
         s.perLayerUs.emplace_back(l.layer, l.timeUs);
         s.perLayerBound.push_back(l.bound);
     }
-    if (hw.roofline.measured) s.note = "bandwidth and FLOPS measured on this machine at run time";
+    if (hw.roofline.measured) {
+        const auto& probe = measureLocalCpu();
+        char text[200];
+        std::snprintf(text, sizeof text,
+                      "measured on this machine at run time: %.1f GB/s read bandwidth, %.1f GFLOP/s fp32, "
+                      "%d threads, probe %.2f s",
+                      hw.roofline.memoryBandwidth / 1e9, probe.fp32Flops / 1e9, probe.threads, probe.probeSeconds);
+        s.note = text;
+    }
     if (!r.fitsInMemory && hw.kind == DeviceKind::Cpu) s.note += (s.note.empty() ? "" : "; ") + std::string("model does not fit in RAM");
     if (r.devices > 1) s.note += (s.note.empty() ? "" : "; ") + std::to_string(r.devices) + " devices, ideal tensor parallelism";
     return s;
