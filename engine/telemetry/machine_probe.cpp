@@ -54,7 +54,7 @@ public:
         data_ = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (data_ == MAP_FAILED)
             throw std::runtime_error("machine probe: cannot map " + std::to_string(bytes) + " bytes");
-        ::madvise(data_, bytes, MADV_HUGEPAGE);
+        // No MADV_HUGEPAGE: with THP defrag on madvise, compaction stalls cost up to half a second.
     }
     ~ProbeBuffer() { ::munmap(data_, bytes_); }
     ProbeBuffer(const ProbeBuffer&) = delete;

@@ -1,0 +1,253 @@
+// The recorder: several threads at once lose nothing and keep their order, the switch records nothing,
+// full rings count their drops, scopes nest, the nesting validator rejects bad traces. Prints the cost of
+// one scope (a measurement, not an assertion).
+#include "engine/telemetry/recorder.h"
+#include "engine/telemetry/trace_nesting.h"
+#include "tests/support/test_models.h"
+
+#include <atomic>
+#include <map>
+#include <thread>
+
+using namespace wb::telemetry;
+
+namespace {
+
+// A forward pass shaped like the real one: embedding, `layers` blocks of the block ops, then the head.
+void simulatePass(Recorder* recorder, int token, int tokenCount, int layers) {
+    TokenScope pass(recorder, token, tokenCount);
+    { OpScope op(recorder, token, -1, OpKind::Embedding, 256, 0); }
+    for (int layer = 0; layer < layers; ++layer) {
+        LayerScope block(recorder, token, layer);
+        for (OpKind kind : {OpKind::AttnNorm, OpKind::QProj, OpKind::KProj, OpKind::VProj, OpKind::Rope,
+                            OpKind::Attention, OpKind::OProj, OpKind::FfnNorm, OpKind::FfnGate, OpKind::FfnUp,
+                            OpKind::FfnActivation, OpKind::FfnDown}) {
+            OpScope op(recorder, token, layer, kind, 1000 + static_cast<std::uint64_t>(layer), 2000);
+        }
+    }
+    { OpScope op(recorder, token, -1, OpKind::OutputNorm, 256, 256); }
+    { OpScope op(recorder, token, -1, OpKind::OutputHead, 131072, 65536); }
+    { OpScope op(recorder, token, -1, OpKind::Sampling, 0, 512); }
+}
+
+Event span(SpanKind kind, int token, int layer, OpKind op, std::uint64_t start, std::uint64_t end,
+           std::uint16_t thread = 0) {
+    Event event;
+    event.kind = kind;
+    event.token = token;
+    event.layer = static_cast<std::int16_t>(layer);
+    event.op = op;
+    event.startNs = start;
+    event.endNs = end;
+    event.thread = thread;
+    return event;
+}
+
+QString joined(const std::vector<std::string>& problems) {
+    QStringList list;
+    for (const auto& problem : problems)
+        list << QString::fromStdString(problem);
+    return list.join(QStringLiteral("\n"));
+}
+
+} // namespace
+
+class RecorderTest : public QObject {
+    Q_OBJECT
+private slots:
+    void concurrentThreadsLoseNothingAndKeepOrder() {
+        constexpr int kThreads = 4;
+        constexpr int kEventsPerThread = 50'000;
+        Recorder recorder(true, 1 << 16);
+        std::atomic<int> finished{0};
+        std::vector<std::thread> threads;
+        for (int t = 0; t < kThreads; ++t)
+            threads.emplace_back([&recorder, &finished, t] {
+                recorder.registerCurrentThread("producer " + std::to_string(t));
+                for (int i = 0; i < kEventsPerThread; ++i) {
+                    // bytes carries the sequence number, flops the producer index.
+                    OpScope op(recorder, i, t, OpKind::QProj, static_cast<std::uint64_t>(i),
+                               static_cast<std::uint64_t>(t));
+                }
+                finished.fetch_add(1);
+            });
+        // Collect while the producers run, as the live charts do.
+        std::vector<Event> events;
+        int drains = 0;
+        while (finished.load() < kThreads) {
+            recorder.drainEvents(events);
+            ++drains;
+            std::this_thread::yield();
+        }
+        for (auto& thread : threads)
+            thread.join();
+        recorder.drainEvents(events);
+
+        QCOMPARE(recorder.droppedEvents(), std::uint64_t{0});
+        QCOMPARE(events.size(), std::size_t{kThreads * kEventsPerThread});
+        std::map<std::uint64_t, std::uint16_t> threadOfProducer;
+        std::map<std::uint16_t, std::int64_t> lastSequence;
+        std::map<std::uint16_t, std::uint64_t> lastStart;
+        for (const Event& event : events) {
+            const auto [it, inserted] = threadOfProducer.emplace(event.flops, event.thread);
+            QVERIFY2(it->second == event.thread, "one producer's events carry two thread ids");
+            const auto previous = lastSequence.count(event.thread) ? lastSequence[event.thread] : -1;
+            QCOMPARE(static_cast<std::int64_t>(event.bytes), previous + 1); // in order, none missing
+            lastSequence[event.thread] = static_cast<std::int64_t>(event.bytes);
+            QVERIFY(event.startNs >= lastStart[event.thread]);
+            QVERIFY(event.endNs >= event.startNs);
+            lastStart[event.thread] = event.startNs;
+        }
+        QCOMPARE(threadOfProducer.size(), std::size_t{kThreads});
+        const auto threadsSeen = recorder.threads();
+        QCOMPARE(threadsSeen.size(), std::size_t{kThreads});
+        for (const ThreadInfo& info : threadsSeen)
+            QVERIFY2(QString::fromStdString(info.name).startsWith("producer "), info.name.c_str());
+        qInfo("%d events from %d threads collected in %d concurrent drains", kThreads * kEventsPerThread,
+              kThreads, drains);
+    }
+
+    void fullRingCountsDropsInsteadOfBlocking() {
+        Recorder recorder(true, 64);
+        for (int i = 0; i < 100; ++i)
+            OpScope op(recorder, i, 0, OpKind::FfnUp, 0, 0);
+        QCOMPARE(recorder.droppedEvents(), std::uint64_t{36});
+        std::vector<Event> events;
+        QCOMPARE(recorder.drainEvents(events), std::size_t{64});
+        QCOMPARE(events.front().token, 0);
+        QCOMPARE(events.back().token, 63);
+        // Drained slots are free again.
+        for (int i = 0; i < 64; ++i)
+            OpScope op(recorder, i, 0, OpKind::FfnUp, 0, 0);
+        QCOMPARE(recorder.droppedEvents(), std::uint64_t{36});
+    }
+
+    void disabledRecorderRecordsNothing() {
+        Recorder recorder(false);
+        simulatePass(&recorder, 0, 1, 3);
+        simulatePass(nullptr, 0, 1, 3); // a null recorder is "telemetry off" too
+        recorder.record(span(SpanKind::Op, 0, 0, OpKind::QProj, 1, 2));
+        recorder.recordCounter({1, "memory", {{"rss", 1.0}}});
+        TraceData data;
+        recorder.collect(data);
+        QVERIFY(data.events.empty());
+        QVERIFY(data.counters.empty());
+        QVERIFY2(data.threads.empty(), "a disabled recorder must not even register threads");
+
+        recorder.setEnabled(true);
+        simulatePass(&recorder, 1, 1, 3);
+        recorder.setEnabled(false);
+        simulatePass(&recorder, 2, 1, 3);
+        recorder.collect(data);
+        QCOMPARE(data.events.size(), std::size_t{1 + 1 + 3 * (1 + 12) + 3});
+        for (const Event& event : data.events)
+            QCOMPARE(event.token, 1);
+    }
+
+    void scopesNestStrictly() {
+        Recorder recorder;
+        for (int token = 0; token < 4; ++token)
+            simulatePass(&recorder, token, token == 0 ? 7 : 1, 5);
+        std::vector<Event> events;
+        recorder.drainEvents(events);
+        QCOMPARE(events.size(), std::size_t{4 * (1 + 1 + 5 * 13 + 3)});
+        const auto problems = validateTraceNesting(events);
+        QVERIFY2(problems.empty(), qPrintable(joined(problems)));
+        int tokens = 0;
+        for (const Event& event : events)
+            if (event.kind == SpanKind::Token) {
+                QCOMPARE(event.tokenCount, event.token == 0 ? 7 : 1);
+                ++tokens;
+            }
+        QCOMPARE(tokens, 4);
+    }
+
+    void validatorCatchesBadTraces() {
+        const Event token = span(SpanKind::Token, 3, -1, OpKind::Other, 100, 1000);
+        const Event layer = span(SpanKind::Layer, 3, 0, OpKind::Other, 200, 500);
+        const Event op = span(SpanKind::Op, 3, 0, OpKind::QProj, 250, 300);
+        const std::vector<Event> good = {token, layer, op, span(SpanKind::Op, 3, -1, OpKind::Sampling, 600, 700)};
+        QVERIFY2(validateTraceNesting(good).empty(), qPrintable(joined(validateTraceNesting(good))));
+
+        const auto expectProblem = [](std::vector<Event> events, const char* needle) {
+            const auto problems = validateTraceNesting(events);
+            QVERIFY2(!problems.empty(), needle);
+            QVERIFY2(joined(problems).contains(needle), qPrintable(joined(problems)));
+        };
+        // An op of layer 0 outside its layer span.
+        expectProblem({token, layer, span(SpanKind::Op, 3, 0, OpKind::FfnUp, 600, 700)}, "not inside the span of its layer");
+        // An op that runs past the end of its layer.
+        expectProblem({token, layer, span(SpanKind::Op, 3, 0, OpKind::FfnUp, 450, 550)}, "without nesting");
+        // An op labelled with another layer.
+        expectProblem({token, layer, span(SpanKind::Op, 3, 1, OpKind::KProj, 250, 300)}, "not inside the span of its layer");
+        // A layer with no token span.
+        expectProblem({layer, op}, "not inside the span of its token");
+        // A layer inside the span of another token.
+        expectProblem({token, span(SpanKind::Layer, 4, 0, OpKind::Other, 200, 500)}, "not inside the span of its token");
+        // Two overlapping ops.
+        expectProblem({token, layer, op, span(SpanKind::Op, 3, 0, OpKind::KProj, 290, 320)}, "without nesting");
+        // A token inside a token, and a span that ends before it starts.
+        expectProblem({token, span(SpanKind::Token, 4, -1, OpKind::Other, 150, 160)}, "lies inside");
+        expectProblem({span(SpanKind::Token, 1, -1, OpKind::Other, 10, 5)}, "ends before it starts");
+        // The same spans on different threads do not contain each other.
+        Event otherThreadOp = op;
+        otherThreadOp.thread = 1;
+        expectProblem({token, layer, otherThreadOp}, "not inside the span of its layer");
+    }
+
+    void registeredThreadKeepsItsIdAcrossRecorders() {
+        Recorder first;
+        Recorder second;
+        const auto idFirst = first.registerCurrentThread("decode");
+        { OpScope op(second, 0, 0, OpKind::QProj, 0, 0); }
+        { OpScope op(first, 0, 0, OpKind::QProj, 0, 0); }
+        std::vector<Event> events;
+        first.drainEvents(events);
+        QCOMPARE(events.size(), std::size_t{1});
+        QCOMPARE(events.front().thread, idFirst);
+        QCOMPARE(first.threads().size(), std::size_t{1});
+        QCOMPARE(QString::fromStdString(first.threads().front().name), QStringLiteral("decode"));
+        events.clear();
+        second.drainEvents(events);
+        QCOMPARE(events.size(), std::size_t{1});
+    }
+
+    // The cost of one scope, printed for the report. Not asserted: timing depends on the machine's load.
+    void scopeCostMicroBenchmark() {
+        constexpr int kScopes = 1'000'000;
+        const auto perScopeNs = [](Recorder* recorder) {
+            std::vector<Event> sink;
+            double best = 1e30;
+            for (int rep = 0; rep < 5; ++rep) {
+                const std::uint64_t start = steadyNowNs();
+                for (int i = 0; i < kScopes; ++i) {
+                    OpScope op(recorder, i, 0, OpKind::QProj, 16384, 8192);
+                    if ((i & 0xffff) == 0xffff && recorder)
+                        recorder->drainEvents(sink), sink.clear(); // keep the ring from filling
+                }
+                best = std::min(best, static_cast<double>(steadyNowNs() - start) / kScopes);
+                if (recorder)
+                    recorder->drainEvents(sink), sink.clear();
+            }
+            return best;
+        };
+        Recorder on(true);
+        Recorder off(false);
+        const double enabled = perScopeNs(&on);
+        const double disabled = perScopeNs(&off);
+        const double none = perScopeNs(nullptr);
+        // An empty loop of the same shape, to separate loop overhead from the scope.
+        volatile std::uint64_t counter = 0;
+        const std::uint64_t start = steadyNowNs();
+        for (int i = 0; i < kScopes; ++i)
+            counter = counter + 1;
+        const double loop = static_cast<double>(steadyNowNs() - start) / kScopes;
+        qInfo("scope cost: enabled %.1f ns, disabled %.2f ns, null recorder %.2f ns, empty loop %.2f ns "
+              "(per scope, best of 5 x %d)",
+              enabled, disabled, none, loop, kScopes);
+        QCOMPARE(on.droppedEvents(), std::uint64_t{0});
+    }
+};
+
+QTEST_GUILESS_MAIN(RecorderTest)
+#include "test_recorder.moc"
