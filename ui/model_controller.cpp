@@ -1,5 +1,6 @@
 #include "ui/model_controller.h"
 
+#include <QDir>
 #include <QFileInfo>
 
 #include <exception>
@@ -16,7 +17,9 @@ OpenedModelPtr ModelController::readModel(const QString& path) {
     return std::make_shared<const OpenedModel>(OpenedModel{std::move(file), std::move(info)});
 }
 
-void ModelController::open(const QString& path) {
+void ModelController::open(const QString& requestedPath) {
+    // One spelling per file, so titles and the recent list do not show "dir/../models/x.gguf".
+    const QString path = QDir::cleanPath(QFileInfo(requestedPath).absoluteFilePath());
     loading_ = true;
     Q_EMIT loadStarted(path);
     QString failure;

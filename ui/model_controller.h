@@ -14,7 +14,8 @@ class ModelController : public QObject {
 public:
     explicit ModelController(QObject* parent = nullptr);
 
-    // Starts opening `path`; emits loadStarted, then exactly one of modelOpened / openFailed.
+    // Starts opening `path` (made absolute and clean); emits loadStarted, then exactly one of
+    // modelOpened / openFailed.
     void open(const QString& path);
     bool isLoading() const { return loading_; }
     OpenedModelPtr current() const { return current_; }
