@@ -8,9 +8,10 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
-#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstring>
+#include <future>
 #include <memory>
 #include <numbers>
 #include <stdexcept>
@@ -106,6 +107,63 @@ void generateRows(const TensorSpec& spec, GgmlType type, std::uint64_t key, std:
     }
 }
 
+// Generates the tensors in file order and overlaps the work with the writer: while the writer stores tensor
+// i, tensor i + 1 is already being generated on another thread (the file write is often the slower part).
+class TensorGenerator {
+public:
+    struct Job {
+        const TensorSpec* spec;
+        GgmlType type;
+        std::uint64_t key;
+        std::uint64_t bytes;
+    };
+    // Tensors larger than this are generated in place rather than ahead, to bound the extra memory.
+    static constexpr std::uint64_t kMaxAheadBytes = 512ull << 20;
+
+    TensorGenerator(std::shared_ptr<const std::vector<TensorSpec>> specs, std::vector<Job> jobs)
+        : specs_(std::move(specs)), jobs_(std::move(jobs)) {}
+    ~TensorGenerator() {
+        if (ahead_.valid()) ahead_.wait();
+    }
+
+    void fill(std::size_t index, std::uint8_t* out, std::size_t bytes) {
+        if (ahead_.valid() && aheadIndex_ == index) {
+            const std::vector<std::uint8_t> ready = ahead_.get();
+            std::memcpy(out, ready.data(), bytes);
+        } else {
+            if (ahead_.valid()) ahead_.wait();
+            ahead_ = {};
+            generate(jobs_[index], out);
+        }
+        const std::size_t next = index + 1;
+        if (next < jobs_.size() && jobs_[next].bytes <= kMaxAheadBytes) {
+            aheadIndex_ = next;
+            ahead_ = std::async(std::launch::async, [this, next] {
+                std::vector<std::uint8_t> buffer(static_cast<std::size_t>(jobs_[next].bytes));
+                generate(jobs_[next], buffer.data());
+                return buffer;
+            });
+        }
+    }
+
+private:
+    static void generate(const Job& job, std::uint8_t* out) {
+        const auto rowLength = static_cast<std::int64_t>(job.spec->ne[0]);
+        const auto rows = static_cast<std::int64_t>(job.bytes / rowByteSize(job.type, rowLength));
+        tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, rows, 16),
+                          [&](const tbb::blocked_range<std::int64_t>& range) {
+                              std::vector<float> scratch;
+                              generateRows(*job.spec, job.type, job.key, range.begin(), range.end(), out,
+                                           scratch);
+                          });
+    }
+
+    std::shared_ptr<const std::vector<TensorSpec>> specs_; // keeps Job::spec valid
+    std::vector<Job> jobs_;
+    std::future<std::vector<std::uint8_t>> ahead_;
+    std::size_t aheadIndex_ = 0;
+};
+
 struct Assembly {
     SynthPlan plan;
     std::unique_ptr<gguf::GgufWriter> writer;
@@ -153,9 +211,8 @@ Assembly assemble(const SynthOptions& options) {
         writer->set(key, std::move(value));
 
     Assembly assembly;
-    auto specs = std::make_shared<std::vector<TensorSpec>>(tensorSpecs(shape, options.weightStddev));
-    auto done = std::make_shared<std::atomic<std::uint64_t>>(0);
-    auto totalBytes = std::make_shared<std::uint64_t>(0);
+    auto specs = std::make_shared<const std::vector<TensorSpec>>(tensorSpecs(shape, options.weightStddev));
+    std::vector<TensorGenerator::Job> jobs;
     for (std::size_t index = 0; index < specs->size(); ++index) {
         const TensorSpec& spec = (*specs)[index];
         const TypeChoice choice = chooseTensorType(
@@ -171,27 +228,24 @@ Assembly assemble(const SynthOptions& options) {
             planned.elements *= dim;
         planned.bytes =
             rowByteSize(type, static_cast<std::int64_t>(spec.ne[0])) * (planned.elements / spec.ne[0]);
-        *totalBytes += planned.bytes;
         assembly.plan.parameterCount += planned.elements;
         assembly.plan.tensorBytes += planned.bytes;
         assembly.plan.tensors.push_back(planned);
 
-        const std::uint64_t key = tensorKey(options.seed, spec.name);
-        const auto progress = options.progress;
+        jobs.push_back({&spec, type, tensorKey(options.seed, spec.name), planned.bytes});
+    }
+    auto generator = std::make_shared<TensorGenerator>(specs, std::move(jobs));
+    const auto progress = options.progress;
+    const std::uint64_t totalBytes = assembly.plan.tensorBytes;
+    auto done = std::make_shared<std::uint64_t>(0);
+    for (std::size_t index = 0; index < specs->size(); ++index) {
+        const PlannedTensor& planned = assembly.plan.tensors[index];
         writer->addTensor(
-            spec.name, type, spec.ne,
-            [specs, index, type, key, done, totalBytes, progress](std::uint8_t* out, std::size_t bytes) {
-                const TensorSpec& tensor = (*specs)[index];
-                const auto rows = static_cast<std::int64_t>(
-                    bytes / rowByteSize(type, static_cast<std::int64_t>(tensor.ne[0])));
-                tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, rows, 16),
-                                  [&](const tbb::blocked_range<std::int64_t>& range) {
-                                      std::vector<float> scratch;
-                                      generateRows(tensor, type, key, range.begin(), range.end(), out,
-                                                   scratch);
-                                  });
-                const std::uint64_t total = *done += bytes;
-                if (progress) progress(total, *totalBytes);
+            planned.name, planned.type, planned.ne,
+            [generator, index, done, totalBytes, progress](std::uint8_t* out, std::size_t bytes) {
+                generator->fill(index, out, bytes);
+                *done += bytes;
+                if (progress) progress(*done, totalBytes);
             });
     }
     assembly.plan.shape = shape;
