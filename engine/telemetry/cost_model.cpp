@@ -35,7 +35,8 @@ OpCost attentionCost(std::uint64_t headCount, std::uint64_t headCountKv, std::ui
     const std::uint64_t attended = tokens * firstPosition + tokens * (tokens + 1) / 2;
     const std::uint64_t flopsPerScore = 4 * headDim + kSoftmaxFlopsPerScore;
     const std::uint64_t lastContext = firstPosition + tokens;
-    return {2 * storedBytes(kvType, headCountKv * headDim * lastContext), headCount * attended * flopsPerScore};
+    return {2 * storedBytes(kvType, headCountKv * headDim * lastContext),
+            headCount * attended * flopsPerScore};
 }
 
 OpCost siluMultiplyCost(std::uint64_t n, std::uint64_t tokens) {
@@ -65,8 +66,7 @@ std::uint64_t requireUInt(const gguf::GgufFile& file, const std::string& key) {
 
 const gguf::TensorInfo& requireTensor(const gguf::GgufFile& file, const std::string& name) {
     const gguf::TensorInfo* tensor = file.findTensor(name);
-    if (tensor == nullptr)
-        throw std::runtime_error(fileLabel(file) + "missing tensor " + name);
+    if (tensor == nullptr) throw std::runtime_error(fileLabel(file) + "missing tensor " + name);
     return *tensor;
 }
 
@@ -82,8 +82,7 @@ MatrixShape matrix(const gguf::GgufFile& file, const std::string& name, std::uin
 
 ModelShapes ModelShapes::fromGguf(const gguf::GgufFile& file) {
     const auto arch = file.getString("general.architecture");
-    if (!arch)
-        throw std::runtime_error(fileLabel(file) + "missing metadata key general.architecture");
+    if (!arch) throw std::runtime_error(fileLabel(file) + "missing metadata key general.architecture");
     const std::string prefix = *arch + ".";
     ModelShapes shapes;
     const std::uint64_t blocks = requireUInt(file, prefix + "block_count");
@@ -91,7 +90,8 @@ ModelShapes ModelShapes::fromGguf(const gguf::GgufFile& file) {
     shapes.feedForward = requireUInt(file, prefix + "feed_forward_length");
     shapes.headCount = requireUInt(file, prefix + "attention.head_count");
     shapes.headCountKv = file.getUInt(prefix + "attention.head_count_kv").value_or(shapes.headCount);
-    shapes.headDim = file.getUInt(prefix + "attention.key_length").value_or(shapes.embedding / shapes.headCount);
+    shapes.headDim =
+        file.getUInt(prefix + "attention.key_length").value_or(shapes.embedding / shapes.headCount);
     if (shapes.headCountKv == 0 || shapes.headDim == 0)
         throw std::runtime_error(fileLabel(file) + "inconsistent head counts");
     shapes.ropeDims = file.getUInt(prefix + "rope.dimension_count").value_or(shapes.headDim);
@@ -116,8 +116,10 @@ ModelShapes ModelShapes::fromGguf(const gguf::GgufFile& file) {
         layer.attnNormType = requireTensor(file, blk + "attn_norm.weight").type;
         layer.ffnNormType = requireTensor(file, blk + "ffn_norm.weight").type;
         if (layer.k.rows != kvDim || layer.v.rows != kvDim)
-            throw std::runtime_error(fileLabel(file) + blk + "attn_k/attn_v rows differ from head_count_kv * "
-                                     "head_dim = " + std::to_string(kvDim));
+            throw std::runtime_error(fileLabel(file) + blk +
+                                     "attn_k/attn_v rows differ from head_count_kv * "
+                                     "head_dim = " +
+                                     std::to_string(kvDim));
         shapes.layers.push_back(layer);
     }
     return shapes;
@@ -133,27 +135,44 @@ OpCost opCost(const ModelShapes& shapes, OpKind op, int layer, const PassShape& 
     };
     const auto mm = [n](const MatrixShape& m) { return matmulCost(m.type, m.cols, m.rows, n); };
     switch (op) {
-    case OpKind::Embedding: return embeddingCost(shapes.tokenEmbedding.type, shapes.embedding, n);
-    case OpKind::AttnNorm: return rmsNormCost(block().attnNormType, shapes.embedding, n);
-    case OpKind::QProj: return mm(block().q);
-    case OpKind::KProj: return mm(block().k);
-    case OpKind::VProj: return mm(block().v);
-    case OpKind::Rope: block(); return ropeCost(shapes.headCount, shapes.headCountKv, shapes.ropeDims, n);
+    case OpKind::Embedding:
+        return embeddingCost(shapes.tokenEmbedding.type, shapes.embedding, n);
+    case OpKind::AttnNorm:
+        return rmsNormCost(block().attnNormType, shapes.embedding, n);
+    case OpKind::QProj:
+        return mm(block().q);
+    case OpKind::KProj:
+        return mm(block().k);
+    case OpKind::VProj:
+        return mm(block().v);
+    case OpKind::Rope:
+        block();
+        return ropeCost(shapes.headCount, shapes.headCountKv, shapes.ropeDims, n);
     case OpKind::Attention:
         block();
         return attentionCost(shapes.headCount, shapes.headCountKv, shapes.headDim, pass.firstPosition, n,
                              pass.kvType);
-    case OpKind::OProj: return mm(block().o);
-    case OpKind::FfnNorm: return rmsNormCost(block().ffnNormType, shapes.embedding, n);
-    case OpKind::FfnGate: return mm(block().gate);
-    case OpKind::FfnUp: return mm(block().up);
-    case OpKind::FfnActivation: block(); return siluMultiplyCost(shapes.feedForward, n);
-    case OpKind::FfnDown: return mm(block().down);
-    case OpKind::OutputNorm: return rmsNormCost(shapes.outputNormType, shapes.embedding, pass.outputTokens);
+    case OpKind::OProj:
+        return mm(block().o);
+    case OpKind::FfnNorm:
+        return rmsNormCost(block().ffnNormType, shapes.embedding, n);
+    case OpKind::FfnGate:
+        return mm(block().gate);
+    case OpKind::FfnUp:
+        return mm(block().up);
+    case OpKind::FfnActivation:
+        block();
+        return siluMultiplyCost(shapes.feedForward, n);
+    case OpKind::FfnDown:
+        return mm(block().down);
+    case OpKind::OutputNorm:
+        return rmsNormCost(shapes.outputNormType, shapes.embedding, pass.outputTokens);
     case OpKind::OutputHead:
         return matmulCost(shapes.output.type, shapes.output.cols, shapes.output.rows, pass.outputTokens);
-    case OpKind::Sampling: return samplingCost(shapes.vocab, pass.outputTokens);
-    case OpKind::Other: return {};
+    case OpKind::Sampling:
+        return samplingCost(shapes.vocab, pass.outputTokens);
+    case OpKind::Other:
+        return {};
     }
     return {};
 }

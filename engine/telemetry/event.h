@@ -18,14 +18,14 @@ enum class SpanKind : std::uint8_t { Token, Layer, Op };
 struct Event {
     std::uint64_t startNs = 0; // steady clock
     std::uint64_t endNs = 0;
-    std::uint64_t bytes = 0;   // weight bytes read (Op spans)
-    std::uint64_t flops = 0;   // floating-point operations (Op spans)
-    std::int32_t token = 0;    // the pass's index as the driver numbers it (by convention: first position)
+    std::uint64_t bytes = 0;     // weight bytes read (Op spans)
+    std::uint64_t flops = 0;     // floating-point operations (Op spans)
+    std::int32_t token = 0;      // the pass's index as the driver numbers it (by convention: first position)
     std::int32_t tokenCount = 0; // tokens the pass processes (Token spans; 0 elsewhere)
-    std::int16_t layer = -1;   // block index; -1 outside the blocks and for Token spans
-    OpKind op = OpKind::Other; // Op spans only
+    std::int16_t layer = -1;     // block index; -1 outside the blocks and for Token spans
+    OpKind op = OpKind::Other;   // Op spans only
     SpanKind kind = SpanKind::Op;
-    std::uint16_t thread = 0;  // the recorder's small thread id
+    std::uint16_t thread = 0; // the recorder's small thread id
     std::uint16_t reserved = 0;
 
     std::uint64_t durationNs() const { return endNs >= startNs ? endNs - startNs : 0; }
@@ -34,8 +34,8 @@ static_assert(sizeof(Event) == 48, "Event is meant to stay one 48-byte record");
 
 // A sampled value series for counter tracks (resident bytes, KV bytes, ...). Not on the hot path.
 struct CounterSample {
-    std::uint64_t timeNs = 0; // steady clock
-    std::string name;         // track name, e.g. "residency"
+    std::uint64_t timeNs = 0;                           // steady clock
+    std::string name;                                   // track name, e.g. "residency"
     std::vector<std::pair<std::string, double>> series; // each key becomes one line of the track
 };
 

@@ -123,8 +123,7 @@ double measureReadBandwidth(std::size_t bytes, int threads, int repetitions) {
             const std::size_t n = t == threads - 1 ? count - first : perThread;
             sink.fetch_add(sumWords(words + first, n), std::memory_order_relaxed);
         });
-        if (seconds > 0)
-            best = std::max(best, static_cast<double>(count * sizeof(std::uint64_t)) / seconds);
+        if (seconds > 0) best = std::max(best, static_cast<double>(count * sizeof(std::uint64_t)) / seconds);
     }
     return best;
 }
@@ -134,22 +133,21 @@ double measureComputePeak(int threads, int repetitions, bool allowAvx2, std::str
         throw std::invalid_argument("machine probe: compute needs >= 1 thread, >= 1 repetition");
     const bool avx2 = allowAvx2 && detail::cpuHasAvx2Fma();
     const auto kernel = avx2 ? detail::fmaLoopAvx2 : detail::fmaLoopBaseline;
-    if (kernelName)
-        *kernelName = avx2 ? "avx2-fma" : "baseline-sse2";
+    if (kernelName) *kernelName = avx2 ? "avx2-fma" : "baseline-sse2";
     // About 10 ms per repetition on a core doing a few GFLOP/s per lane group.
     constexpr std::size_t kIterations = 4'000'000;
     double best = 0;
     for (int rep = 0; rep < repetitions; ++rep) {
         std::vector<double> flops(static_cast<std::size_t>(threads), 0.0);
         const double seconds = timedOnThreads(threads, [&](int t) {
-            const float result = kernel(kIterations, 0.5f + static_cast<float>(t), &flops[static_cast<std::size_t>(t)]);
+            const float result =
+                kernel(kIterations, 0.5f + static_cast<float>(t), &flops[static_cast<std::size_t>(t)]);
             sink.fetch_add(static_cast<std::uint64_t>(result), std::memory_order_relaxed);
         });
         double total = 0;
         for (double f : flops)
             total += f;
-        if (seconds > 0)
-            best = std::max(best, total / seconds);
+        if (seconds > 0) best = std::max(best, total / seconds);
     }
     return best;
 }
@@ -159,9 +157,10 @@ MachinePeaks probeMachine(const ProbeOptions& options) {
     MachinePeaks peaks;
     peaks.bandwidthThreads = std::clamp(options.bandwidthThreads, 1, hardwareThreads());
     peaks.computeThreads = options.computeThreads > 0 ? options.computeThreads : hardwareThreads();
-    peaks.readBytesPerSecond = measureReadBandwidth(options.bufferBytes, peaks.bandwidthThreads, options.repetitions);
-    peaks.flopsPerSecond =
-        measureComputePeak(peaks.computeThreads, options.repetitions, options.allowAvx2, &peaks.computeKernel);
+    peaks.readBytesPerSecond =
+        measureReadBandwidth(options.bufferBytes, peaks.bandwidthThreads, options.repetitions);
+    peaks.flopsPerSecond = measureComputePeak(peaks.computeThreads, options.repetitions, options.allowAvx2,
+                                              &peaks.computeKernel);
     peaks.probeMs = static_cast<double>(steadyNowNs() - start) / 1e6;
     return peaks;
 }

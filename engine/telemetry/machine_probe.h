@@ -12,16 +12,16 @@ struct MachinePeaks {
     double flopsPerSecond = 0;     // float multiply-add loop on computeThreads threads, best of N
     int bandwidthThreads = 0;
     int computeThreads = 0;
-    std::string computeKernel;     // "avx2-fma" or "baseline-sse2"
-    double probeMs = 0;            // wall time the probes took
+    std::string computeKernel; // "avx2-fma" or "baseline-sse2"
+    double probeMs = 0;        // wall time the probes took
 };
 
 struct ProbeOptions {
     std::size_t bufferBytes = std::size_t{128} << 20; // 4x the 32 MiB L3 of the dev machine
-    int bandwidthThreads = 2;  // capped at the hardware threads
-    int computeThreads = 0;    // 0 = all hardware threads
+    int bandwidthThreads = 2;                         // capped at the hardware threads
+    int computeThreads = 0;                           // 0 = all hardware threads
     int repetitions = 3;
-    bool allowAvx2 = true;     // false forces the baseline kernel (for tests)
+    bool allowAvx2 = true; // false forces the baseline kernel (for tests)
 };
 
 // Streams a buffer of `bytes` on `threads` threads `repetitions` times; returns the best bytes/second.

@@ -6,8 +6,8 @@ namespace wb::telemetry {
 
 namespace {
 constexpr std::array<std::string_view, kOpKindCount> kNames = {
-    "embedding", "attn_norm", "q_proj",  "k_proj",        "v_proj",   "rope",
-    "attention", "o_proj",    "ffn_norm", "ffn_gate",     "ffn_up",   "ffn_activation",
+    "embedding", "attn_norm",   "q_proj",      "k_proj",   "v_proj", "rope",
+    "attention", "o_proj",      "ffn_norm",    "ffn_gate", "ffn_up", "ffn_activation",
     "ffn_down",  "output_norm", "output_head", "sampling", "other",
 };
 } // namespace
@@ -19,8 +19,7 @@ std::string_view opKindName(OpKind op) {
 
 std::optional<OpKind> opKindFromName(std::string_view name) {
     for (std::size_t i = 0; i < kNames.size(); ++i)
-        if (kNames[i] == name)
-            return static_cast<OpKind>(i);
+        if (kNames[i] == name) return static_cast<OpKind>(i);
     return std::nullopt;
 }
 

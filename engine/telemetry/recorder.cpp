@@ -38,8 +38,7 @@ ThreadBuffer* Recorder::registerThreadSlow(std::string name) noexcept {
         const auto self = std::this_thread::get_id();
         ThreadBuffer* buffer = nullptr;
         for (const auto& [thread, owned] : owners_)
-            if (thread == self)
-                buffer = owned;
+            if (thread == self) buffer = owned;
         if (buffer == nullptr) {
             const std::size_t index = bufferCount_.load(std::memory_order_relaxed);
             if (index >= kMaxThreads) {
@@ -64,8 +63,7 @@ ThreadBuffer* Recorder::registerThreadSlow(std::string name) noexcept {
 }
 
 std::uint16_t Recorder::registerCurrentThread(std::string name) {
-    if (name.empty())
-        name = "worker";
+    if (name.empty()) name = "worker";
     ThreadBuffer* buffer = registerThreadSlow(std::move(name));
     if (buffer == nullptr)
         throw std::runtime_error("telemetry: cannot register thread, more than " +
@@ -74,19 +72,16 @@ std::uint16_t Recorder::registerCurrentThread(std::string name) {
 }
 
 void Recorder::record(const Event& event) noexcept {
-    if (!enabled())
-        return;
+    if (!enabled()) return;
     ThreadBuffer* buffer = threadBuffer();
-    if (buffer == nullptr)
-        return;
+    if (buffer == nullptr) return;
     Event copy = event;
     copy.thread = buffer->id();
     buffer->push(copy);
 }
 
 void Recorder::recordCounter(CounterSample sample) {
-    if (!enabled())
-        return;
+    if (!enabled()) return;
     const std::lock_guard lock(counterMutex_);
     counters_.push_back(std::move(sample));
 }
@@ -108,8 +103,7 @@ void Recorder::collect(TraceData& out) {
         counters_.clear();
     }
     out.threads = threads();
-    if (out.originNs == 0)
-        out.originNs = creationNs_;
+    if (out.originNs == 0) out.originNs = creationNs_;
 }
 
 std::vector<ThreadInfo> Recorder::threads() const {

@@ -122,7 +122,7 @@ public:
     std::size_t drainEvents(std::vector<Event>& out);
 
     std::vector<ThreadInfo> threads() const;
-    std::uint64_t droppedEvents() const;    // lost because a ring was full
+    std::uint64_t droppedEvents() const; // lost because a ring was full
     std::uint64_t overflowEvents() const { return overflow_.load(std::memory_order_relaxed); }
     std::uint64_t creationNs() const { return creationNs_; }
     std::uint64_t id() const { return id_; }
@@ -161,11 +161,9 @@ protected:
     SpanScope() = default;
     // Returns true when the span records; the caller then fills the event's identity.
     bool open(Recorder* recorder) noexcept {
-        if (recorder == nullptr || !recorder->enabled())
-            return false;
+        if (recorder == nullptr || !recorder->enabled()) return false;
         buffer_ = recorder->threadBuffer();
-        if (buffer_ == nullptr)
-            return false;
+        if (buffer_ == nullptr) return false;
         event_.thread = buffer_->id();
         return true;
     }

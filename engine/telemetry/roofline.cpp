@@ -30,8 +30,7 @@ void add(RooflineRow& row, const Event& event, const RooflineEstimate& estimate)
     row.flops += event.flops;
     row.measuredNs += static_cast<double>(event.durationNs());
     row.expectedNs += estimate.expectedNs;
-    if (estimate.bound == Bound::Memory)
-        ++row.memoryBound;
+    if (estimate.bound == Bound::Memory) ++row.memoryBound;
 }
 } // namespace
 
@@ -41,16 +40,14 @@ RooflineReport buildRoofline(std::span<const Event> events, double bytesPerSecon
     report.flopsPerSecond = flopsPerSecond;
     report.byOp.resize(kOpKindCount);
     for (const Event& event : events) {
-        if (event.kind != SpanKind::Op)
-            continue;
-        const RooflineEstimate estimate = rooflineEstimate(event.bytes, event.flops, bytesPerSecond, flopsPerSecond);
+        if (event.kind != SpanKind::Op) continue;
+        const RooflineEstimate estimate =
+            rooflineEstimate(event.bytes, event.flops, bytesPerSecond, flopsPerSecond);
         const auto op = static_cast<std::size_t>(event.op);
-        if (op < report.byOp.size())
-            add(report.byOp[op], event, estimate);
+        if (op < report.byOp.size()) add(report.byOp[op], event, estimate);
         if (event.layer >= 0) {
             const auto layer = static_cast<std::size_t>(event.layer);
-            if (report.byLayer.size() <= layer)
-                report.byLayer.resize(layer + 1);
+            if (report.byLayer.size() <= layer) report.byLayer.resize(layer + 1);
             add(report.byLayer[layer], event, estimate);
         } else {
             add(report.global, event, estimate);

@@ -26,12 +26,12 @@ RooflineEstimate rooflineEstimate(std::uint64_t bytes, std::uint64_t flops, doub
 double ridgePoint(double bytesPerSecond, double flopsPerSecond);
 
 struct RooflineRow {
-    std::uint64_t count = 0;        // op spans aggregated
+    std::uint64_t count = 0; // op spans aggregated
     std::uint64_t bytes = 0;
     std::uint64_t flops = 0;
     double measuredNs = 0;
     double expectedNs = 0;
-    std::uint64_t memoryBound = 0;  // how many of the spans are memory bound
+    std::uint64_t memoryBound = 0; // how many of the spans are memory bound
     // measured / expected: 1 = at the roof, larger = slower than the machine allows; 0 when expected is 0.
     double ratio() const { return expectedNs > 0 ? measuredNs / expectedNs : 0; }
 };

@@ -26,8 +26,7 @@ double GenerationMetrics::contextFill() const {
 }
 
 double GenerationMetrics::latencyPercentileMs(double p) const {
-    if (tokenLatencyMs.empty())
-        return 0;
+    if (tokenLatencyMs.empty()) return 0;
     std::vector<double> sorted = tokenLatencyMs;
     std::sort(sorted.begin(), sorted.end());
     const double rank = std::ceil(std::clamp(p, 0.0, 100.0) / 100.0 * static_cast<double>(sorted.size()));
@@ -53,8 +52,7 @@ void GenerationTimer::promptFinished(std::int32_t promptTokens) {
 
 void GenerationTimer::tokenGenerated() {
     const std::uint64_t now = steadyNowNs();
-    if (metrics_.tokenLatencyMs.empty())
-        metrics_.ttftMs = static_cast<double>(now - requestNs_) / 1e6;
+    if (metrics_.tokenLatencyMs.empty()) metrics_.ttftMs = static_cast<double>(now - requestNs_) / 1e6;
     metrics_.tokenLatencyMs.push_back(static_cast<double>(now - lastNs_) / 1e6);
     ++metrics_.contextUsed;
     lastNs_ = now;

@@ -9,12 +9,12 @@ namespace wb::telemetry {
 
 struct GenerationMetrics {
     std::int32_t promptTokens = 0;
-    double promptMs = 0;                 // prompt processing (all prompt passes)
-    double ttftMs = 0;                   // request start -> first generated token sampled
-    std::vector<double> tokenLatencyMs;  // per generated token: since the previous token (the first: since
-                                         // the prompt finished)
-    std::int32_t contextUsed = 0;        // positions filled in the KV cache
-    std::int32_t contextSize = 0;        // positions the cache holds
+    double promptMs = 0;                // prompt processing (all prompt passes)
+    double ttftMs = 0;                  // request start -> first generated token sampled
+    std::vector<double> tokenLatencyMs; // per generated token: since the previous token (the first: since
+                                        // the prompt finished)
+    std::int32_t contextUsed = 0;       // positions filled in the KV cache
+    std::int32_t contextSize = 0;       // positions the cache holds
 
     std::int32_t generatedTokens() const { return static_cast<std::int32_t>(tokenLatencyMs.size()); }
     double generationMs() const;
@@ -29,9 +29,9 @@ struct GenerationMetrics {
 class GenerationTimer {
 public:
     explicit GenerationTimer(std::int32_t contextSize);
-    void requestStarted();                      // before the prompt is evaluated
+    void requestStarted(); // before the prompt is evaluated
     void promptFinished(std::int32_t promptTokens);
-    void tokenGenerated();                      // after each sampled token
+    void tokenGenerated(); // after each sampled token
     void setContextUsed(std::int32_t used) { metrics_.contextUsed = used; }
     const GenerationMetrics& metrics() const { return metrics_; }
 

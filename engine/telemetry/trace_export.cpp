@@ -16,8 +16,7 @@ namespace {
 constexpr int kPid = 1;
 
 std::uint64_t traceOrigin(const TraceData& trace) {
-    if (trace.originNs != 0)
-        return trace.originNs;
+    if (trace.originNs != 0) return trace.originNs;
     std::uint64_t origin = UINT64_MAX;
     for (const Event& event : trace.events)
         origin = std::min(origin, event.startNs);
@@ -32,8 +31,8 @@ std::int64_t relative(std::uint64_t timeNs, std::uint64_t origin) {
 
 void writeMetadata(std::ostream& out, const char* name, int tid, const char* key, const std::string& value,
                    bool quoted) {
-    out << "{\"ph\":\"M\",\"pid\":" << kPid << ",\"tid\":" << tid << ",\"name\":\"" << name << "\",\"args\":{\""
-        << key << "\":";
+    out << "{\"ph\":\"M\",\"pid\":" << kPid << ",\"tid\":" << tid << ",\"name\":\"" << name
+        << "\",\"args\":{\"" << key << "\":";
     if (quoted)
         text::writeJsonString(out, value);
     else
@@ -48,12 +47,14 @@ void writeSpan(std::ostream& out, const Event& event, std::uint64_t origin) {
     text::writeMicros(out, static_cast<std::int64_t>(event.durationNs()));
     switch (event.kind) {
     case SpanKind::Token:
-        out << ",\"name\":\"token " << event.token << "\",\"cat\":\"token\",\"args\":{\"token\":" << event.token
+        out << ",\"name\":\"token " << event.token
+            << "\",\"cat\":\"token\",\"args\":{\"token\":" << event.token
             << ",\"token_count\":" << event.tokenCount << "}}";
         break;
     case SpanKind::Layer:
-        out << ",\"name\":\"layer " << event.layer << "\",\"cat\":\"layer\",\"args\":{\"token\":" << event.token
-            << ",\"layer\":" << event.layer << "}}";
+        out << ",\"name\":\"layer " << event.layer
+            << "\",\"cat\":\"layer\",\"args\":{\"token\":" << event.token << ",\"layer\":" << event.layer
+            << "}}";
         break;
     case SpanKind::Op: {
         const std::string_view op = opKindName(event.op);
@@ -73,12 +74,10 @@ std::vector<Event> sortedEvents(const TraceData& trace) {
 
 template <typename Writer> void writeFile(const std::string& path, const char* what, Writer writer) {
     std::ofstream file(path, std::ios::binary | std::ios::trunc);
-    if (!file)
-        throw std::runtime_error("cannot open " + path + " to write the " + what);
+    if (!file) throw std::runtime_error("cannot open " + path + " to write the " + what);
     writer(file);
     file.flush();
-    if (!file)
-        throw std::runtime_error("cannot write the " + std::string(what) + " to " + path);
+    if (!file) throw std::runtime_error("cannot write the " + std::string(what) + " to " + path);
 }
 
 } // namespace
@@ -87,8 +86,7 @@ void writeChromeTrace(std::ostream& out, const TraceData& trace) {
     const std::uint64_t origin = traceOrigin(trace);
     out << "{\"displayTimeUnit\":\"ns\",\"otherData\":{";
     for (std::size_t i = 0; i < trace.otherData.size(); ++i) {
-        if (i)
-            out << ',';
+        if (i) out << ',';
         text::writeJsonString(out, trace.otherData[i].first);
         out << ':';
         text::writeJsonString(out, trace.otherData[i].second);
@@ -112,8 +110,7 @@ void writeChromeTrace(std::ostream& out, const TraceData& trace) {
         text::writeJsonString(out, sample.name);
         out << ",\"args\":{";
         for (std::size_t i = 0; i < sample.series.size(); ++i) {
-            if (i)
-                out << ',';
+            if (i) out << ',';
             text::writeJsonString(out, sample.series[i].first);
             out << ':';
             text::writeJsonNumber(out, sample.series[i].second);
@@ -131,8 +128,7 @@ void writeOpCsv(std::ostream& out, const TraceData& trace) {
     const std::uint64_t origin = traceOrigin(trace);
     std::vector<Event> ops;
     for (const Event& event : trace.events)
-        if (event.kind == SpanKind::Op)
-            ops.push_back(event);
+        if (event.kind == SpanKind::Op) ops.push_back(event);
     std::stable_sort(ops.begin(), ops.end(), [](const Event& a, const Event& b) {
         return a.token != b.token ? a.token < b.token : a.startNs < b.startNs;
     });
@@ -152,11 +148,12 @@ void writeOpCsvFile(const std::string& path, const TraceData& trace) {
 
 namespace {
 double mean(const std::vector<double>& values) {
-    return values.empty() ? 0 : std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
+    return values.empty()
+               ? 0
+               : std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
 }
 double sampleStddev(const std::vector<double>& values) {
-    if (values.size() < 2)
-        return 0;
+    if (values.size() < 2) return 0;
     const double m = mean(values);
     double squares = 0;
     for (double v : values)
@@ -168,8 +165,12 @@ std::vector<double> asDoubles(const std::vector<std::uint64_t>& values) {
 }
 } // namespace
 
-double BenchRecord::avgNs() const { return mean(asDoubles(samplesNs)); }
-double BenchRecord::stddevNs() const { return sampleStddev(asDoubles(samplesNs)); }
+double BenchRecord::avgNs() const {
+    return mean(asDoubles(samplesNs));
+}
+double BenchRecord::stddevNs() const {
+    return sampleStddev(asDoubles(samplesNs));
+}
 
 std::vector<double> BenchRecord::samplesTs() const {
     std::vector<double> ts;
@@ -177,8 +178,12 @@ std::vector<double> BenchRecord::samplesTs() const {
         ts.push_back(ns > 0 ? 1e9 * static_cast<double>(nPrompt + nGen) / static_cast<double>(ns) : 0.0);
     return ts;
 }
-double BenchRecord::avgTs() const { return mean(samplesTs()); }
-double BenchRecord::stddevTs() const { return sampleStddev(samplesTs()); }
+double BenchRecord::avgTs() const {
+    return mean(samplesTs());
+}
+double BenchRecord::stddevTs() const {
+    return sampleStddev(samplesTs());
+}
 
 void writeBenchJsonLine(std::ostream& out, const BenchRecord& r) {
     const auto str = [&](const char* key, const std::string& value) {
@@ -216,8 +221,7 @@ void writeBenchJsonLine(std::ostream& out, const BenchRecord& r) {
     out << "],\"samples_ts\":[";
     const std::vector<double> ts = r.samplesTs();
     for (std::size_t i = 0; i < ts.size(); ++i) {
-        if (i)
-            out << ',';
+        if (i) out << ',';
         text::writeJsonNumber(out, ts[i]);
     }
     out << "]}\n";

@@ -33,8 +33,8 @@ struct BenchRecord {
     std::string gpuInfo;
     std::string backends = "CPU";
     std::string modelFilename;
-    std::string modelType;         // e.g. "llama 260K all F32"
-    std::uint64_t modelSize = 0;   // bytes of weights
+    std::string modelType;       // e.g. "llama 260K all F32"
+    std::uint64_t modelSize = 0; // bytes of weights
     std::uint64_t modelNParams = 0;
     int nBatch = 0;
     int nUbatch = 0;
@@ -45,7 +45,7 @@ struct BenchRecord {
     int nPrompt = 0;
     int nGen = 0;
     int nDepth = 0;
-    std::string testTime;          // ISO 8601 UTC, e.g. "2025-01-31T12:00:00Z"
+    std::string testTime; // ISO 8601 UTC, e.g. "2025-01-31T12:00:00Z"
     std::vector<std::uint64_t> samplesNs;
 
     // llama-bench statistics: t/s of a sample = (nPrompt + nGen) / seconds; stddev with Bessel's correction.

@@ -8,20 +8,21 @@ namespace wb::telemetry {
 namespace {
 
 bool nestingOrder(const Event& a, const Event& b) {
-    if (a.thread != b.thread)
-        return a.thread < b.thread;
-    if (a.startNs != b.startNs)
-        return a.startNs < b.startNs;
-    if (a.kind != b.kind)
-        return a.kind < b.kind; // Token before Layer before Op
+    if (a.thread != b.thread) return a.thread < b.thread;
+    if (a.startNs != b.startNs) return a.startNs < b.startNs;
+    if (a.kind != b.kind) return a.kind < b.kind; // Token before Layer before Op
     return a.endNs > b.endNs;
 }
 
 std::string describe(const Event& event) {
     std::string text;
     switch (event.kind) {
-    case SpanKind::Token: text = "token span"; break;
-    case SpanKind::Layer: text = "layer " + std::to_string(event.layer) + " span"; break;
+    case SpanKind::Token:
+        text = "token span";
+        break;
+    case SpanKind::Layer:
+        text = "layer " + std::to_string(event.layer) + " span";
+        break;
     case SpanKind::Op:
         text = std::string(opKindName(event.op)) + " (layer " + std::to_string(event.layer) + ")";
         break;
@@ -39,8 +40,7 @@ void sortForNesting(std::vector<Event>& events) {
 std::vector<std::string> validateTraceNesting(std::span<const Event> events, std::size_t maxProblems) {
     std::vector<std::string> problems;
     const auto report = [&](std::string message) {
-        if (problems.size() < maxProblems)
-            problems.push_back(std::move(message));
+        if (problems.size() < maxProblems) problems.push_back(std::move(message));
     };
     std::vector<Event> sorted(events.begin(), events.end());
     sortForNesting(sorted);
@@ -52,17 +52,15 @@ std::vector<std::string> validateTraceNesting(std::span<const Event> events, std
             open.clear();
             thread = event.thread;
         }
-        if (event.endNs < event.startNs)
-            report(describe(event) + " ends before it starts");
+        if (event.endNs < event.startNs) report(describe(event) + " ends before it starts");
         // A span that ended before this one starts cannot contain it. Touching ends are ambiguous only for
         // zero-length spans; then the span kind decides (a span never contains one of its own level).
         while (!open.empty()) {
             const Event& top = *open.back();
-            const bool endedBefore = top.endNs < event.startNs ||
-                                     (top.endNs == event.startNs &&
-                                      (event.endNs > event.startNs || top.kind >= event.kind));
-            if (!endedBefore)
-                break;
+            const bool endedBefore =
+                top.endNs < event.startNs ||
+                (top.endNs == event.startNs && (event.endNs > event.startNs || top.kind >= event.kind));
+            if (!endedBefore) break;
             open.pop_back();
         }
         const Event* parent = open.empty() ? nullptr : open.back();
@@ -73,8 +71,7 @@ std::vector<std::string> validateTraceNesting(std::span<const Event> events, std
         }
         switch (event.kind) {
         case SpanKind::Token:
-            if (parent)
-                report(describe(event) + " lies inside " + describe(*parent));
+            if (parent) report(describe(event) + " lies inside " + describe(*parent));
             break;
         case SpanKind::Layer:
             if (!parent || parent->kind != SpanKind::Token || parent->token != event.token)

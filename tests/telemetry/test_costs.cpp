@@ -86,8 +86,7 @@ private slots:
             opBytes -= opCost(shapes, OpKind::Attention, layer, PassShape{}).bytes;
         std::uint64_t fileBytes = 0;
         for (const auto& tensor : file.tensors())
-            if (tensor.name != "token_embd.weight")
-                fileBytes += tensor.byteSize;
+            if (tensor.name != "token_embd.weight") fileBytes += tensor.byteSize;
         QCOMPARE(opBytes, fileBytes + 256);
         QCOMPARE(opBytes, std::uint64_t{1040384});
 
@@ -128,7 +127,8 @@ private slots:
         QCOMPARE(estimate.expectedNs, 100'000.0);
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, rooflineEstimate(1, 1, 0, peak));
 
-        const auto op = [](int layer, OpKind kind, std::uint64_t bytes, std::uint64_t flops, std::uint64_t ns) {
+        const auto op = [](int layer, OpKind kind, std::uint64_t bytes, std::uint64_t flops,
+                           std::uint64_t ns) {
             Event event;
             event.kind = SpanKind::Op;
             event.layer = static_cast<std::int16_t>(layer);

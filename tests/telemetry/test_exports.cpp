@@ -23,7 +23,10 @@ TraceData recordSampleTrace() {
     recorder.registerCurrentThread("decode \"main\"");
     const auto pass = [&recorder](int token, int tokenCount) {
         TokenScope scope(recorder, token, tokenCount);
-        { OpScope op(recorder, token, -1, OpKind::Embedding, 256 * static_cast<std::uint64_t>(tokenCount), 0); }
+        {
+            OpScope op(recorder, token, -1, OpKind::Embedding, 256 * static_cast<std::uint64_t>(tokenCount),
+                       0);
+        }
         for (int layer = 0; layer < 2; ++layer) {
             LayerScope block(recorder, token, layer);
             { OpScope op(recorder, token, layer, OpKind::AttnNorm, 256, 256); }
@@ -41,7 +44,8 @@ TraceData recordSampleTrace() {
         pass(6, 1);
     });
     worker.join();
-    recorder.recordCounter({steadyNowNs(), "memory", {{"kv_used_bytes", 2560.0}, {"kv_allocated_bytes", 1e6}}});
+    recorder.recordCounter(
+        {steadyNowNs(), "memory", {{"kv_used_bytes", 2560.0}, {"kv_allocated_bytes", 1e6}}});
     TraceData data;
     data.otherData = {{"model", "stories260K.gguf"}, {"n_ctx", "2048"}};
     recorder.collect(data);
@@ -67,7 +71,8 @@ private slots:
         QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(error.errorString()));
         QVERIFY(document.isObject());
         const QJsonObject root = document.object();
-        QCOMPARE(root.value("otherData").toObject().value("model").toString(), QStringLiteral("stories260K.gguf"));
+        QCOMPARE(root.value("otherData").toObject().value("model").toString(),
+                 QStringLiteral("stories260K.gguf"));
         QVERIFY(root.value("traceEvents").isArray());
         const QJsonArray events = root.value("traceEvents").toArray();
 
@@ -109,7 +114,8 @@ private slots:
             Event span;
             span.thread = static_cast<std::uint16_t>(tid);
             span.startNs = static_cast<std::uint64_t>(std::llround(ts * 1000.0));
-            span.endNs = span.startNs + static_cast<std::uint64_t>(std::llround(event.value("dur").toDouble() * 1000.0));
+            span.endNs = span.startNs +
+                         static_cast<std::uint64_t>(std::llround(event.value("dur").toDouble() * 1000.0));
             span.token = args.value("token").toInt(-99);
             QVERIFY2(span.token != -99, "every span names its token");
             if (cat == "token") {
@@ -223,10 +229,11 @@ private slots:
         QJsonParseError error;
         const QJsonObject json = QJsonDocument::fromJson(QByteArray::fromStdString(line), &error).object();
         QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(error.errorString()));
-        for (const char* key : {"build_commit", "build_number", "cpu_info", "gpu_info", "backends", "model_filename",
-                                "model_type", "model_size", "model_n_params", "n_batch", "n_ubatch", "n_threads",
-                                "type_k", "type_v", "n_gpu_layers", "n_prompt", "n_gen", "test_time", "avg_ns",
-                                "stddev_ns", "avg_ts", "stddev_ts", "samples_ns", "samples_ts"})
+        for (const char* key :
+             {"build_commit", "build_number", "cpu_info",       "gpu_info",  "backends",   "model_filename",
+              "model_type",   "model_size",   "model_n_params", "n_batch",   "n_ubatch",   "n_threads",
+              "type_k",       "type_v",       "n_gpu_layers",   "n_prompt",  "n_gen",      "test_time",
+              "avg_ns",       "stddev_ns",    "avg_ts",         "stddev_ts", "samples_ns", "samples_ts"})
             QVERIFY2(json.contains(key), key);
         // By hand: 128 tokens in 1 s and 2 s -> 128 and 64 t/s; mean 96, sample stddev sqrt(2 * 32^2 / 1).
         QCOMPARE(json.value("avg_ns").toDouble(), 1.5e9);

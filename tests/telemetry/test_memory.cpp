@@ -117,8 +117,7 @@ private slots:
         int blockTensors = 0;
         for (const TensorRange& range : ranges) {
             QVERIFY(range.offset + range.size <= file.fileSize());
-            if (range.layer >= 0)
-                ++blockTensors;
+            if (range.layer >= 0) ++blockTensors;
         }
         QCOMPARE(blockTensors, 45);
         // Parse the whole file's tensors: reading them makes them resident.
@@ -146,9 +145,11 @@ private slots:
         std::memset(block, 1, kSize);
         const ProcessMemory after = readProcessMemory();
         ::munmap(block, kSize);
-        QVERIFY2(after.residentBytes >= before.residentBytes + kSize * 9 / 10, "RSS did not grow by the 64 MiB touched");
+        QVERIFY2(after.residentBytes >= before.residentBytes + kSize * 9 / 10,
+                 "RSS did not grow by the 64 MiB touched");
 
-        const auto counters = memoryCounters(ResidencySnapshot{5, {}, {}, 100, 40, 0}, after, EngineMemory{1000, 250, 64});
+        const auto counters =
+            memoryCounters(ResidencySnapshot{5, {}, {}, 100, 40, 0}, after, EngineMemory{1000, 250, 64});
         QCOMPARE(counters.size(), std::size_t{2});
         QCOMPARE(counters[0].series[0].second, 40.0);
         QCOMPARE(counters[1].series[2].second, 250.0);

@@ -55,6 +55,20 @@ QString joined(const std::vector<std::string>& problems) {
 class RecorderTest : public QObject {
     Q_OBJECT
 private slots:
+    void opNamesRoundTrip() {
+        QSet<QString> names;
+        for (int i = 0; i < kOpKindCount; ++i) {
+            const auto op = static_cast<OpKind>(i);
+            const std::string_view name = opKindName(op);
+            names.insert(QString::fromUtf8(name.data(), static_cast<qsizetype>(name.size())));
+            QCOMPARE(opKindFromName(name), std::optional<OpKind>(op));
+        }
+        QCOMPARE(names.size(), kOpKindCount); // unique
+        QCOMPARE(opKindName(OpKind::QProj), std::string_view("q_proj"));
+        QVERIFY(!opKindFromName("matmul").has_value());
+        QVERIFY(isLayerOp(OpKind::FfnDown) && !isLayerOp(OpKind::OutputHead) && !isLayerOp(OpKind::Embedding));
+    }
+
     void concurrentThreadsLoseNothingAndKeepOrder() {
         constexpr int kThreads = 4;
         constexpr int kEventsPerThread = 50'000;
@@ -166,7 +180,8 @@ private slots:
         const Event token = span(SpanKind::Token, 3, -1, OpKind::Other, 100, 1000);
         const Event layer = span(SpanKind::Layer, 3, 0, OpKind::Other, 200, 500);
         const Event op = span(SpanKind::Op, 3, 0, OpKind::QProj, 250, 300);
-        const std::vector<Event> good = {token, layer, op, span(SpanKind::Op, 3, -1, OpKind::Sampling, 600, 700)};
+        const std::vector<Event> good = {token, layer, op,
+                                         span(SpanKind::Op, 3, -1, OpKind::Sampling, 600, 700)};
         QVERIFY2(validateTraceNesting(good).empty(), qPrintable(joined(validateTraceNesting(good))));
 
         const auto expectProblem = [](std::vector<Event> events, const char* needle) {
@@ -175,17 +190,21 @@ private slots:
             QVERIFY2(joined(problems).contains(needle), qPrintable(joined(problems)));
         };
         // An op of layer 0 outside its layer span.
-        expectProblem({token, layer, span(SpanKind::Op, 3, 0, OpKind::FfnUp, 600, 700)}, "not inside the span of its layer");
+        expectProblem({token, layer, span(SpanKind::Op, 3, 0, OpKind::FfnUp, 600, 700)},
+                      "not inside the span of its layer");
         // An op that runs past the end of its layer.
         expectProblem({token, layer, span(SpanKind::Op, 3, 0, OpKind::FfnUp, 450, 550)}, "without nesting");
         // An op labelled with another layer.
-        expectProblem({token, layer, span(SpanKind::Op, 3, 1, OpKind::KProj, 250, 300)}, "not inside the span of its layer");
+        expectProblem({token, layer, span(SpanKind::Op, 3, 1, OpKind::KProj, 250, 300)},
+                      "not inside the span of its layer");
         // A layer with no token span.
         expectProblem({layer, op}, "not inside the span of its token");
         // A layer inside the span of another token.
-        expectProblem({token, span(SpanKind::Layer, 4, 0, OpKind::Other, 200, 500)}, "not inside the span of its token");
+        expectProblem({token, span(SpanKind::Layer, 4, 0, OpKind::Other, 200, 500)},
+                      "not inside the span of its token");
         // Two overlapping ops.
-        expectProblem({token, layer, op, span(SpanKind::Op, 3, 0, OpKind::KProj, 290, 320)}, "without nesting");
+        expectProblem({token, layer, op, span(SpanKind::Op, 3, 0, OpKind::KProj, 290, 320)},
+                      "without nesting");
         // A token inside a token, and a span that ends before it starts.
         expectProblem({token, span(SpanKind::Token, 4, -1, OpKind::Other, 150, 160)}, "lies inside");
         expectProblem({span(SpanKind::Token, 1, -1, OpKind::Other, 10, 5)}, "ends before it starts");
@@ -226,8 +245,7 @@ private slots:
                         recorder->drainEvents(sink), sink.clear(); // keep the ring from filling
                 }
                 best = std::min(best, static_cast<double>(steadyNowNs() - start) / kScopes);
-                if (recorder)
-                    recorder->drainEvents(sink), sink.clear();
+                if (recorder) recorder->drainEvents(sink), sink.clear();
             }
             return best;
         };
