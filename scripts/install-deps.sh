@@ -8,6 +8,7 @@ packages=(
   qt6-base-dev qt6-svg-dev libqcustomplot-dev libgl1-mesa-dev
   libtbb-dev libeigen3-dev nlohmann-json3-dev
   xvfb xauth imagemagick fonts-dejavu-core file dpkg-dev
+  desktop-file-utils appstream
 )
 missing=()
 for pkg in "${packages[@]}"; do
