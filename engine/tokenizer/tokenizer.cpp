@@ -128,6 +128,8 @@ std::unique_ptr<Tokenizer> Tokenizer::fromGguf(const gguf::GgufFile& file) {
         const gguf::Value* value = file.find(key);
         if (value == nullptr) return;
         const auto id = value->toInt();
+        // 0xFFFFFFFF is llama.cpp's "no token" (LLAMA_TOKEN_NULL as uint32), e.g. stories260K's separator.
+        if (id && (*id == 0xFFFFFFFFll || *id == -1)) return; // -1 written as a signed "none" too
         if (!id || *id < 0 || *id >= static_cast<std::int64_t>(n))
             throw metadataError(file, std::string(key) + " = " + value->toDisplayString() +
                                           " is not a token id (vocabulary has " + std::to_string(n) + " tokens)");
