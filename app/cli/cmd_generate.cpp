@@ -14,7 +14,8 @@
 namespace wb::cli {
 namespace {
 
-// Ctrl-C cancels the generation (the statistics still print); the flag store is lock-free, so it is safe here.
+// Ctrl-C cancels the generation (the statistics still print); the flag store is lock-free, so it is safe
+// here.
 GenerationSession* g_activeSession = nullptr;
 extern "C" void cancelOnInterrupt(int) {
     if (g_activeSession != nullptr) g_activeSession->cancel();
@@ -72,7 +73,8 @@ nlohmann::json timingsJson(const GenerationTimings& timings) {
 nlohmann::json resultJson(const GenerationResult& result, const GenerationSession& session,
                           const GenerationOptions& options, const std::string& chatFormat) {
     nlohmann::json topLogits = nlohmann::json::array();
-    for (const auto& [id, logit] : result.topLogits) topLogits.push_back({id, logit});
+    for (const auto& [id, logit] : result.topLogits)
+        topLogits.push_back({id, logit});
     const auto& sampling = options.sampling;
     return {{"prompt_ids", result.promptIds},
             {"ids", result.ids},
@@ -100,12 +102,13 @@ nlohmann::json resultJson(const GenerationResult& result, const GenerationSessio
 
 void printStatistics(const GenerationResult& result, const GenerationSession& session) {
     const auto& t = result.timings;
-    std::fprintf(stderr,
-                 "\n\nload %.1f ms | prompt %zu tokens in %.1f ms (%.1f tokens/s) | first token after %.1f ms\n"
-                 "generated %zu tokens (%.1f tokens/s) | stop: %s | context %d | threads %d\n",
-                 t.loadMs, result.promptIds.size(), t.promptMs, t.promptTokensPerSecond, t.ttftMs, result.ids.size(),
-                 t.genTokensPerSecond, std::string(stopReasonName(result.stopReason)).c_str(), session.contextLength(),
-                 session.threadCount());
+    std::fprintf(
+        stderr,
+        "\n\nload %.1f ms | prompt %zu tokens in %.1f ms (%.1f tokens/s) | first token after %.1f ms\n"
+        "generated %zu tokens (%.1f tokens/s) | stop: %s | context %d | threads %d\n",
+        t.loadMs, result.promptIds.size(), t.promptMs, t.promptTokensPerSecond, t.ttftMs, result.ids.size(),
+        t.genTokensPerSecond, std::string(stopReasonName(result.stopReason)).c_str(), session.contextLength(),
+        session.threadCount());
 }
 
 struct OptionSpec {
@@ -165,8 +168,10 @@ int runGenerate(const std::vector<std::string>& rawArgs) {
     options.sampling = samplingFrom(parser);
     options.stopStrings = std::move(stopStrings);
     ContextOptions contextOptions;
-    contextOptions.threads = parser.has("--threads") ? int(parser.integer("--threads", 1, 1024)) : physicalCoreCount();
-    if (parser.has("--ctx-size")) contextOptions.contextLength = int(parser.integer("--ctx-size", 1, 1 << 24));
+    contextOptions.threads =
+        parser.has("--threads") ? int(parser.integer("--threads", 1, 1024)) : physicalCoreCount();
+    if (parser.has("--ctx-size"))
+        contextOptions.contextLength = int(parser.integer("--ctx-size", 1, 1 << 24));
     const int topLogits = parser.has("--top-logits") ? int(parser.integer("--top-logits", 1, INT_MAX)) : 0;
     const bool chat = parser.has("--chat");
     if (parser.has("--system") && !chat) throw UsageError("option '--system' needs --chat");

@@ -11,7 +11,9 @@
 namespace wb {
 namespace {
 
-bool contains(std::string_view text, std::string_view marker) { return text.find(marker) != std::string_view::npos; }
+bool contains(std::string_view text, std::string_view marker) {
+    return text.find(marker) != std::string_view::npos;
+}
 
 constexpr std::array<std::pair<ChatFormatKind, std::string_view>, 8> kNames{{
     {ChatFormatKind::Raw, "raw"},
@@ -71,14 +73,15 @@ std::string renderLlama3(std::span<const ChatMessage> messages, bool addAssistan
     std::string out;
     for (const auto& message : messages) {
         roleOf(message);
-        out += "<|start_header_id|>" + message.role + "<|end_header_id|>\n\n" + message.content + "<|eot_id|>";
+        out +=
+            "<|start_header_id|>" + message.role + "<|end_header_id|>\n\n" + message.content + "<|eot_id|>";
     }
     if (addAssistantPrompt) out += "<|start_header_id|>assistant<|end_header_id|>\n\n";
     return out;
 }
 
-// Meta's Llama-2 chat format: "[INST] <<SYS>>\n{system}\n<</SYS>>\n\n{user} [/INST] {answer} </s><s>[INST] ...".
-// The first <s> is the BOS the tokenizer adds.
+// Meta's Llama-2 chat format: "[INST] <<SYS>>\n{system}\n<</SYS>>\n\n{user} [/INST] {answer} </s><s>[INST]
+// ...". The first <s> is the BOS the tokenizer adds.
 std::string renderLlama2(std::span<const ChatMessage> messages) {
     std::string out;
     std::string pendingSystem;
@@ -107,8 +110,10 @@ std::string renderLlama2(std::span<const ChatMessage> messages) {
 std::string renderMistral(std::span<const ChatMessage> messages) {
     std::string out;
     for (const auto& message : foldSystemIntoFirstUser(messages)) {
-        if (roleOf(message) == Role::User) out += "[INST] " + message.content + " [/INST]";
-        else out += message.content + "</s>";
+        if (roleOf(message) == Role::User)
+            out += "[INST] " + message.content + " [/INST]";
+        else
+            out += message.content + "</s>";
     }
     return out;
 }
@@ -124,7 +129,8 @@ std::string renderGemma(std::span<const ChatMessage> messages, bool addAssistant
 }
 
 // Phi-3 and Zephyr share the "<|role|>\n{content}{end}\n" shape; they differ in the end-of-turn marker.
-std::string renderRoleTagged(std::span<const ChatMessage> messages, bool addAssistantPrompt, std::string_view end) {
+std::string renderRoleTagged(std::span<const ChatMessage> messages, bool addAssistantPrompt,
+                             std::string_view end) {
     std::string out;
     for (const auto& message : messages) {
         roleOf(message);
@@ -161,8 +167,9 @@ ChatFormatDetection ChatFormat::detect(std::string_view jinja) {
     if (contains(jinja, "<|user|>") && contains(jinja, "<|end|>")) return found(ChatFormatKind::Phi3);
     if (contains(jinja, "<|user|>") && (contains(jinja, "</s>") || contains(jinja, "eos_token")))
         return found(ChatFormatKind::Zephyr);
-    return {ChatFormatKind::Raw, false, "chat template not recognised (supported: llama2, llama3, chatml, mistral, "
-                                        "gemma, phi3, zephyr); using raw completion"};
+    return {ChatFormatKind::Raw, false,
+            "chat template not recognised (supported: llama2, llama3, chatml, mistral, "
+            "gemma, phi3, zephyr); using raw completion"};
 }
 
 std::optional<ChatFormat> ChatFormat::fromName(std::string_view name) {
@@ -179,28 +186,42 @@ std::string_view ChatFormat::name() const {
 
 std::string ChatFormat::render(std::span<const ChatMessage> messages, bool addAssistantPrompt) const {
     switch (kind_) {
-    case ChatFormatKind::ChatML: return renderChatML(messages, addAssistantPrompt);
-    case ChatFormatKind::Llama3: return renderLlama3(messages, addAssistantPrompt);
-    case ChatFormatKind::Llama2: return renderLlama2(messages);
-    case ChatFormatKind::Mistral: return renderMistral(messages);
-    case ChatFormatKind::Gemma: return renderGemma(messages, addAssistantPrompt);
-    case ChatFormatKind::Phi3: return renderRoleTagged(messages, addAssistantPrompt, "<|end|>");
-    case ChatFormatKind::Zephyr: return renderRoleTagged(messages, addAssistantPrompt, "</s>");
-    case ChatFormatKind::Raw: break;
+    case ChatFormatKind::ChatML:
+        return renderChatML(messages, addAssistantPrompt);
+    case ChatFormatKind::Llama3:
+        return renderLlama3(messages, addAssistantPrompt);
+    case ChatFormatKind::Llama2:
+        return renderLlama2(messages);
+    case ChatFormatKind::Mistral:
+        return renderMistral(messages);
+    case ChatFormatKind::Gemma:
+        return renderGemma(messages, addAssistantPrompt);
+    case ChatFormatKind::Phi3:
+        return renderRoleTagged(messages, addAssistantPrompt, "<|end|>");
+    case ChatFormatKind::Zephyr:
+        return renderRoleTagged(messages, addAssistantPrompt, "</s>");
+    case ChatFormatKind::Raw:
+        break;
     }
     return renderRaw(messages);
 }
 
 std::vector<std::string> ChatFormat::stopStrings() const {
     switch (kind_) {
-    case ChatFormatKind::ChatML: return {"<|im_end|>", "<|endoftext|>"};
-    case ChatFormatKind::Llama3: return {"<|eot_id|>", "<|end_of_text|>"};
+    case ChatFormatKind::ChatML:
+        return {"<|im_end|>", "<|endoftext|>"};
+    case ChatFormatKind::Llama3:
+        return {"<|eot_id|>", "<|end_of_text|>"};
     case ChatFormatKind::Llama2:
     case ChatFormatKind::Mistral:
-    case ChatFormatKind::Zephyr: return {"</s>"};
-    case ChatFormatKind::Gemma: return {"<end_of_turn>"};
-    case ChatFormatKind::Phi3: return {"<|end|>", "<|endoftext|>"};
-    case ChatFormatKind::Raw: break;
+    case ChatFormatKind::Zephyr:
+        return {"</s>"};
+    case ChatFormatKind::Gemma:
+        return {"<end_of_turn>"};
+    case ChatFormatKind::Phi3:
+        return {"<|end|>", "<|endoftext|>"};
+    case ChatFormatKind::Raw:
+        break;
     }
     return {};
 }

@@ -14,7 +14,8 @@ public:
 
     void reseed(std::uint64_t seed) {
         std::uint64_t x = seed;
-        for (auto& word : state_) word = splitmix64(x);
+        for (auto& word : state_)
+            word = splitmix64(x);
     }
 
     std::uint64_t next() {

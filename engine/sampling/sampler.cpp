@@ -46,9 +46,11 @@ std::vector<TokenCandidate> topCandidates(std::span<const float> logits, int k) 
 
 void applyPenalties(std::span<float> logits, std::span<const TokenId> history, float repeatPenalty,
                     float presencePenalty, float frequencyPenalty) {
-    if (history.empty() || (repeatPenalty == 1.0f && presencePenalty == 0.0f && frequencyPenalty == 0.0f)) return;
+    if (history.empty() || (repeatPenalty == 1.0f && presencePenalty == 0.0f && frequencyPenalty == 0.0f))
+        return;
     std::map<TokenId, int> counts;
-    for (const TokenId token : history) ++counts[token];
+    for (const TokenId token : history)
+        ++counts[token];
     for (const auto& [token, count] : counts) {
         if (token < 0 || static_cast<std::size_t>(token) >= logits.size()) continue;
         float& logit = logits[static_cast<std::size_t>(token)];
@@ -61,7 +63,8 @@ void softmax(std::vector<TokenCandidate>& candidates) {
     if (candidates.empty()) return;
     const float maxLogit = candidates.front().logit;
     if (!std::isfinite(maxLogit)) { // everything masked: no preference left, treat as uniform
-        for (auto& candidate : candidates) candidate.probability = 1.0f / float(candidates.size());
+        for (auto& candidate : candidates)
+            candidate.probability = 1.0f / float(candidates.size());
         return;
     }
     double sum = 0.0;
@@ -70,11 +73,13 @@ void softmax(std::vector<TokenCandidate>& candidates) {
         weights[i] = std::exp(double(candidates[i].logit) - double(maxLogit));
         sum += weights[i];
     }
-    for (std::size_t i = 0; i < candidates.size(); ++i) candidates[i].probability = float(weights[i] / sum);
+    for (std::size_t i = 0; i < candidates.size(); ++i)
+        candidates[i].probability = float(weights[i] / sum);
 }
 
 void topK(std::vector<TokenCandidate>& candidates, int k) {
-    if (k > 0 && static_cast<std::size_t>(k) < candidates.size()) candidates.resize(static_cast<std::size_t>(k));
+    if (k > 0 && static_cast<std::size_t>(k) < candidates.size())
+        candidates.resize(static_cast<std::size_t>(k));
 }
 
 void topP(std::vector<TokenCandidate>& candidates, float p) {
@@ -97,7 +102,8 @@ void minP(std::vector<TokenCandidate>& candidates, float p) {
     // probability_i >= p * probability_max  <=>  logit_i >= logit_max + ln p (same softmax denominator)
     const float threshold = candidates.front().logit + std::log(p);
     std::size_t keep = 1;
-    while (keep < candidates.size() && candidates[keep].logit >= threshold) ++keep;
+    while (keep < candidates.size() && candidates[keep].logit >= threshold)
+        ++keep;
     candidates.resize(keep);
 }
 
@@ -117,7 +123,8 @@ void Sampler::accept(TokenId token) {
     if (params_.repeatLastN == 0) return;
     history_.push_back(token);
     if (params_.repeatLastN > 0)
-        while (history_.size() > static_cast<std::size_t>(params_.repeatLastN)) history_.pop_front();
+        while (history_.size() > static_cast<std::size_t>(params_.repeatLastN))
+            history_.pop_front();
 }
 
 void Sampler::reset() {
@@ -143,7 +150,8 @@ std::vector<TokenCandidate> Sampler::distribution(std::span<const float> logits)
     std::vector<TokenCandidate> candidates = sampling::topCandidates(adjusted, params_.topK);
     sampling::topP(candidates, params_.topP);
     sampling::minP(candidates, params_.minP);
-    for (auto& candidate : candidates) candidate.logit /= params_.temperature;
+    for (auto& candidate : candidates)
+        candidate.logit /= params_.temperature;
     sampling::softmax(candidates);
     return candidates;
 }

@@ -2,7 +2,8 @@
 
 namespace wb {
 
-ChatPrompt buildChatPrompt(const Model& model, const Tokenizer& tokenizer, std::span<const ChatMessage> messages) {
+ChatPrompt buildChatPrompt(const Model& model, const Tokenizer& tokenizer,
+                           std::span<const ChatMessage> messages) {
     return buildChatPrompt(ChatFormat::detect(model.file().getString("tokenizer.chat_template").value_or("")),
                            tokenizer, messages);
 }
@@ -21,8 +22,10 @@ ChatPrompt buildChatPrompt(ChatFormatDetection detection, const Tokenizer& token
 
 void applyChatPrompt(const ChatPrompt& prompt, GenerationOptions& options) {
     options.parseSpecial = true;
-    options.stopStrings.insert(options.stopStrings.end(), prompt.stopStrings.begin(), prompt.stopStrings.end());
-    options.extraEndTokens.insert(options.extraEndTokens.end(), prompt.endTokens.begin(), prompt.endTokens.end());
+    options.stopStrings.insert(options.stopStrings.end(), prompt.stopStrings.begin(),
+                               prompt.stopStrings.end());
+    options.extraEndTokens.insert(options.extraEndTokens.end(), prompt.endTokens.begin(),
+                                  prompt.endTokens.end());
 }
 
 } // namespace wb

@@ -12,13 +12,14 @@ namespace wb {
 struct ChatPrompt {
     ChatFormatDetection detection; // what tokenizer.chat_template was recognised as (warning when not)
     ChatFormat format;
-    std::string text;                      // the rendered prompt; tokenize it with parseSpecial on
-    std::vector<std::string> stopStrings;  // the format's end-of-turn markers as text
-    std::vector<TokenId> endTokens;        // the same markers where the vocabulary has them as one token
+    std::string text;                     // the rendered prompt; tokenize it with parseSpecial on
+    std::vector<std::string> stopStrings; // the format's end-of-turn markers as text
+    std::vector<TokenId> endTokens;       // the same markers where the vocabulary has them as one token
 };
 
 // Uses the model's tokenizer.chat_template to pick the format.
-ChatPrompt buildChatPrompt(const Model& model, const Tokenizer& tokenizer, std::span<const ChatMessage> messages);
+ChatPrompt buildChatPrompt(const Model& model, const Tokenizer& tokenizer,
+                           std::span<const ChatMessage> messages);
 ChatPrompt buildChatPrompt(ChatFormatDetection detection, const Tokenizer& tokenizer,
                            std::span<const ChatMessage> messages);
 

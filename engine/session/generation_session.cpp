@@ -20,10 +20,13 @@ constexpr std::size_t kPromptChunk = 256;
 std::vector<std::pair<TokenId, float>> highestLogits(std::span<const float> logits, int count) {
     std::vector<std::pair<TokenId, float>> all;
     all.reserve(logits.size());
-    for (std::size_t i = 0; i < logits.size(); ++i) all.emplace_back(static_cast<TokenId>(i), logits[i]);
+    for (std::size_t i = 0; i < logits.size(); ++i)
+        all.emplace_back(static_cast<TokenId>(i), logits[i]);
     const auto keep = std::min(all.size(), static_cast<std::size_t>(std::max(count, 0)));
     std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(keep), all.end(),
-                      [](const auto& a, const auto& b) { return a.second > b.second || (a.second == b.second && a.first < b.first); });
+                      [](const auto& a, const auto& b) {
+                          return a.second > b.second || (a.second == b.second && a.first < b.first);
+                      });
     all.resize(keep);
     return all;
 }
@@ -32,16 +35,22 @@ std::vector<std::pair<TokenId, float>> highestLogits(std::span<const float> logi
 
 std::string_view stopReasonName(StopReason reason) {
     switch (reason) {
-    case StopReason::EndOfGeneration: return "end_of_generation";
-    case StopReason::MaxTokens: return "max_tokens";
-    case StopReason::StopString: return "stop_string";
-    case StopReason::ContextFull: return "context_full";
-    case StopReason::Cancelled: return "cancelled";
+    case StopReason::EndOfGeneration:
+        return "end_of_generation";
+    case StopReason::MaxTokens:
+        return "max_tokens";
+    case StopReason::StopString:
+        return "stop_string";
+    case StopReason::ContextFull:
+        return "context_full";
+    case StopReason::Cancelled:
+        return "cancelled";
     }
     return "unknown";
 }
 
-std::unique_ptr<GenerationSession> GenerationSession::open(const std::string& modelPath, ContextOptions options) {
+std::unique_ptr<GenerationSession> GenerationSession::open(const std::string& modelPath,
+                                                           ContextOptions options) {
     const auto start = Clock::now();
     auto model = Model::load(modelPath);
     // The tokenizer is built in the constructor; count it as part of loading.
@@ -50,7 +59,8 @@ std::unique_ptr<GenerationSession> GenerationSession::open(const std::string& mo
     return session;
 }
 
-GenerationSession::GenerationSession(std::shared_ptr<const Model> model, ContextOptions options, double loadMs)
+GenerationSession::GenerationSession(std::shared_ptr<const Model> model, ContextOptions options,
+                                     double loadMs)
     : model_(std::move(model)), loadMs_(loadMs) {
     if (!model_) throw std::invalid_argument("generation session: no model");
     tokenizer_ = Tokenizer::fromGguf(model_->file());
@@ -59,7 +69,8 @@ GenerationSession::GenerationSession(std::shared_ptr<const Model> model, Context
 
 GenerationSession::~GenerationSession() = default;
 
-std::vector<TokenId> GenerationSession::tokenize(std::string_view prompt, const GenerationOptions& options) const {
+std::vector<TokenId> GenerationSession::tokenize(std::string_view prompt,
+                                                 const GenerationOptions& options) const {
     if (!options.addBos) return tokenizer_->encode(prompt, true, options.parseSpecial);
     std::vector<TokenId> ids = tokenizer_->encode(prompt, false, options.parseSpecial);
     if (*options.addBos && tokenizer_->bos() >= 0) ids.insert(ids.begin(), tokenizer_->bos());
@@ -68,7 +79,8 @@ std::vector<TokenId> GenerationSession::tokenize(std::string_view prompt, const 
 
 bool GenerationSession::isEnd(TokenId token, const GenerationOptions& options) const {
     return tokenizer_->isEndOfGeneration(token) ||
-           std::find(options.extraEndTokens.begin(), options.extraEndTokens.end(), token) != options.extraEndTokens.end();
+           std::find(options.extraEndTokens.begin(), options.extraEndTokens.end(), token) !=
+               options.extraEndTokens.end();
 }
 
 GenerationResult GenerationSession::generate(std::string_view prompt, const GenerationOptions& options,
@@ -90,24 +102,29 @@ GenerationResult GenerationSession::generateFromTokens(std::vector<TokenId> prom
     const auto promptLength = static_cast<std::int64_t>(promptIds.size());
     const std::int64_t contextLength = context_->contextLength();
     if (promptLength >= contextLength)
-        throw PromptTooLongError("the prompt is " + std::to_string(promptLength) + " tokens but the context holds " +
-                                 std::to_string(contextLength) +
-                                 " (at least one position must stay free for generation); use a larger context "
-                                 "or a shorter prompt");
+        throw PromptTooLongError(
+            "the prompt is " + std::to_string(promptLength) + " tokens but the context holds " +
+            std::to_string(contextLength) +
+            " (at least one position must stay free for generation); use a larger context "
+            "or a shorter prompt");
     result.promptIds = std::move(promptIds);
 
     context_->reset();
     Sampler sampler(options.sampling);
-    for (const TokenId token : result.promptIds) sampler.accept(token); // penalties see the prompt, as in llama.cpp
+    for (const TokenId token : result.promptIds)
+        sampler.accept(token); // penalties see the prompt, as in llama.cpp
 
     auto finish = [&](StopReason reason) {
         result.stopReason = reason;
         auto& timings = result.timings;
         timings.totalMs = millisecondsBetween(start, Clock::now());
-        if (timings.promptMs > 0) timings.promptTokensPerSecond = double(promptLength) * 1000.0 / timings.promptMs;
+        if (timings.promptMs > 0)
+            timings.promptTokensPerSecond = double(promptLength) * 1000.0 / timings.promptMs;
         double decodeMs = 0;
-        for (std::size_t i = 1; i < timings.tokenLatenciesMs.size(); ++i) decodeMs += timings.tokenLatenciesMs[i];
-        if (decodeMs > 0) timings.genTokensPerSecond = double(timings.tokenLatenciesMs.size() - 1) * 1000.0 / decodeMs;
+        for (std::size_t i = 1; i < timings.tokenLatenciesMs.size(); ++i)
+            decodeMs += timings.tokenLatenciesMs[i];
+        if (decodeMs > 0)
+            timings.genTokensPerSecond = double(timings.tokenLatenciesMs.size() - 1) * 1000.0 / decodeMs;
         return std::move(result);
     };
 
@@ -131,7 +148,8 @@ GenerationResult GenerationSession::generateFromTokens(std::vector<TokenId> prom
     auto lastEmit = start;
     // Releases the text still held back (incomplete UTF-8, a possible stop-string start) as a last event.
     auto releaseRest = [&] {
-        std::string rest = stops.stopped() ? std::string() : stops.push(utf8.flush()).released + stops.flush();
+        std::string rest =
+            stops.stopped() ? std::string() : stops.push(utf8.flush()).released + stops.flush();
         if (rest.empty()) return;
         result.text += rest;
         if (onToken) {
@@ -168,7 +186,8 @@ GenerationResult GenerationSession::generateFromTokens(std::vector<TokenId> prom
 
         auto step = stops.push(utf8.push(tokenizer_->tokenToPiece(token, false)));
         std::string delta = std::move(step.released);
-        const bool lastToken = step.stopped || (options.maxTokens >= 0 && generated + 1 >= options.maxTokens) ||
+        const bool lastToken = step.stopped ||
+                               (options.maxTokens >= 0 && generated + 1 >= options.maxTokens) ||
                                promptLength + generated + 1 >= contextLength;
         if (lastToken && !step.stopped) { // nothing follows: release the held-back text with this token
             auto tail = stops.push(utf8.flush());

@@ -30,11 +30,11 @@ std::string_view stopReasonName(StopReason reason);
 struct GenerationOptions {
     int maxTokens = 128; // < 0: until end of generation or a full context
     SamplingParams sampling;
-    std::vector<std::string> stopStrings;  // generation stops before these; they never reach the output
-    std::vector<TokenId> extraEndTokens;   // ends of turn beyond the tokenizer's own (chat markers)
-    std::optional<bool> addBos;            // nullopt: as the model's metadata says
-    bool parseSpecial = false;             // "<|im_start|>" in the prompt becomes the special token
-    int topLogits = 0;                     // keep the K highest [id, logit] of the first distribution
+    std::vector<std::string> stopStrings; // generation stops before these; they never reach the output
+    std::vector<TokenId> extraEndTokens;  // ends of turn beyond the tokenizer's own (chat markers)
+    std::optional<bool> addBos;           // nullopt: as the model's metadata says
+    bool parseSpecial = false;            // "<|im_start|>" in the prompt becomes the special token
+    int topLogits = 0;                    // keep the K highest [id, logit] of the first distribution
 };
 
 // One streamed token. Concatenating `text` over all events gives GenerationResult::text exactly.
@@ -49,12 +49,12 @@ struct TokenEvent {
 using TokenCallback = std::function<void(const TokenEvent&)>;
 
 struct GenerationTimings {
-    double loadMs = 0;                // model + tokenizer load (0 when the session got a loaded model)
-    double promptMs = 0;              // forward pass over the prompt
-    double ttftMs = 0;                // generate() start to the first generated token
-    double totalMs = 0;               // generate() start to its return
-    double promptTokensPerSecond = 0; // prompt tokens / promptMs
-    double genTokensPerSecond = 0;    // (generated - 1) / time from the first to the last token
+    double loadMs = 0;                    // model + tokenizer load (0 when the session got a loaded model)
+    double promptMs = 0;                  // forward pass over the prompt
+    double ttftMs = 0;                    // generate() start to the first generated token
+    double totalMs = 0;                   // generate() start to its return
+    double promptTokensPerSecond = 0;     // prompt tokens / promptMs
+    double genTokensPerSecond = 0;        // (generated - 1) / time from the first to the last token
     std::vector<double> tokenLatenciesMs; // one per generated token, as in TokenEvent::latencyMs
 };
 

@@ -6,7 +6,8 @@ namespace wb {
 
 StopStringMatcher::StopStringMatcher(std::vector<std::string> stopStrings) {
     for (auto& stop : stopStrings)
-        if (!stop.empty()) stopStrings_.push_back(std::move(stop)); // an empty stop string would match at once
+        if (!stop.empty())
+            stopStrings_.push_back(std::move(stop)); // an empty stop string would match at once
 }
 
 StopStringMatcher::Step StopStringMatcher::push(std::string_view text) {
@@ -37,7 +38,8 @@ StopStringMatcher::Step StopStringMatcher::push(std::string_view text) {
     for (const auto& stop : stopStrings_) {
         const std::size_t longest = std::min(stop.size() - 1, pending_.size());
         for (std::size_t length = longest; length > hold; --length) {
-            if (std::string_view(pending_).substr(pending_.size() - length) == std::string_view(stop).substr(0, length)) {
+            if (std::string_view(pending_).substr(pending_.size() - length) ==
+                std::string_view(stop).substr(0, length)) {
                 hold = length;
                 break;
             }

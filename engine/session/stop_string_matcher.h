@@ -12,9 +12,9 @@ public:
     explicit StopStringMatcher(std::vector<std::string> stopStrings);
 
     struct Step {
-        std::string released;      // text now safe to show (complete UTF-8 when the input is)
-        bool stopped = false;      // a stop string was found; nothing after it is released
-        std::string matched;       // which one
+        std::string released; // text now safe to show (complete UTF-8 when the input is)
+        bool stopped = false; // a stop string was found; nothing after it is released
+        std::string matched;  // which one
     };
     // Adds decoded text. After a stop, further pushes release nothing.
     Step push(std::string_view text);

@@ -36,12 +36,11 @@ class TestChatFormat : public QObject {
     Q_OBJECT
 private slots:
     void rendersChatML() {
-        QCOMPARE(render(ChatFormatKind::ChatML),
-                 std::string("<|im_start|>system\nBe brief.<|im_end|>\n"
-                             "<|im_start|>user\nHi<|im_end|>\n"
-                             "<|im_start|>assistant\nHello!<|im_end|>\n"
-                             "<|im_start|>user\n2+2?<|im_end|>\n"
-                             "<|im_start|>assistant\n"));
+        QCOMPARE(render(ChatFormatKind::ChatML), std::string("<|im_start|>system\nBe brief.<|im_end|>\n"
+                                                             "<|im_start|>user\nHi<|im_end|>\n"
+                                                             "<|im_start|>assistant\nHello!<|im_end|>\n"
+                                                             "<|im_start|>user\n2+2?<|im_end|>\n"
+                                                             "<|im_start|>assistant\n"));
         QCOMPARE(ChatFormat(ChatFormatKind::ChatML).stopStrings().front(), std::string("<|im_end|>"));
     }
 
@@ -57,7 +56,8 @@ private slots:
 
     void rendersLlama2() {
         QCOMPARE(render(ChatFormatKind::Llama2),
-                 std::string("[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nHi [/INST] Hello! </s><s>[INST] 2+2? [/INST]"));
+                 std::string(
+                     "[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nHi [/INST] Hello! </s><s>[INST] 2+2? [/INST]"));
         QCOMPARE(render(ChatFormatKind::Llama2, {{"user", "Hi"}}), std::string("[INST] Hi [/INST]"));
     }
 
@@ -77,9 +77,10 @@ private slots:
     }
 
     void rendersPhi3() {
-        QCOMPARE(render(ChatFormatKind::Phi3),
-                 std::string("<|system|>\nBe brief.<|end|>\n<|user|>\nHi<|end|>\n<|assistant|>\nHello!<|end|>\n"
-                             "<|user|>\n2+2?<|end|>\n<|assistant|>\n"));
+        QCOMPARE(
+            render(ChatFormatKind::Phi3),
+            std::string("<|system|>\nBe brief.<|end|>\n<|user|>\nHi<|end|>\n<|assistant|>\nHello!<|end|>\n"
+                        "<|user|>\n2+2?<|end|>\n<|assistant|>\n"));
         QCOMPARE(ChatFormat(ChatFormatKind::Phi3).stopStrings().front(), std::string("<|end|>"));
     }
 
@@ -90,19 +91,22 @@ private slots:
     }
 
     void rawJoinsContents() {
-        QCOMPARE(render(ChatFormatKind::Raw, {{"user", "Once upon a time"}}), std::string("Once upon a time"));
+        QCOMPARE(render(ChatFormatKind::Raw, {{"user", "Once upon a time"}}),
+                 std::string("Once upon a time"));
         QCOMPARE(render(ChatFormatKind::Raw), std::string("Be brief.\nHi\nHello!\n2+2?"));
         QVERIFY(ChatFormat(ChatFormatKind::Raw).stopStrings().empty());
     }
 
     void withoutAssistantPrompt() {
         const std::vector<ChatMessage> one{{"user", "Hi"}};
-        QCOMPARE(ChatFormat(ChatFormatKind::ChatML).render(one, false), std::string("<|im_start|>user\nHi<|im_end|>\n"));
+        QCOMPARE(ChatFormat(ChatFormatKind::ChatML).render(one, false),
+                 std::string("<|im_start|>user\nHi<|im_end|>\n"));
     }
 
     void unknownRoleIsRefused() {
         const std::vector<ChatMessage> bad{{"tool", "x"}};
-        for (auto kind : {ChatFormatKind::ChatML, ChatFormatKind::Llama2, ChatFormatKind::Gemma, ChatFormatKind::Raw}) {
+        for (auto kind :
+             {ChatFormatKind::ChatML, ChatFormatKind::Llama2, ChatFormatKind::Gemma, ChatFormatKind::Raw}) {
             try {
                 ChatFormat(kind).render(bad);
                 QFAIL("role 'tool' was accepted");
@@ -113,8 +117,9 @@ private slots:
     }
 
     void namesRoundTrip() {
-        for (auto kind : {ChatFormatKind::Raw, ChatFormatKind::Llama2, ChatFormatKind::Llama3, ChatFormatKind::ChatML,
-                          ChatFormatKind::Mistral, ChatFormatKind::Gemma, ChatFormatKind::Phi3, ChatFormatKind::Zephyr}) {
+        for (auto kind :
+             {ChatFormatKind::Raw, ChatFormatKind::Llama2, ChatFormatKind::Llama3, ChatFormatKind::ChatML,
+              ChatFormatKind::Mistral, ChatFormatKind::Gemma, ChatFormatKind::Phi3, ChatFormatKind::Zephyr}) {
             const auto parsed = ChatFormat::fromName(ChatFormat(kind).name());
             QVERIFY(parsed.has_value());
             QCOMPARE(int(parsed->kind()), int(kind));
@@ -138,14 +143,17 @@ private slots:
 
     void detectsFromJinjaSnippets() {
         // Abbreviated from each family's published tokenizer_config.json chat_template.
-        const std::string llama2 =
-            "{% if messages[0]['role'] == 'system' %}{% set system_message = '<<SYS>>\\n' + messages[0]['content'] "
-            "+ '\\n<</SYS>>\\n\\n' %}{% endif %}{% for message in loop_messages %}{% if message['role'] == 'user' %}"
-            "{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}{% elif message['role'] == 'assistant' %}"
-            "{{ ' ' + content.strip() + ' ' + eos_token }}{% endif %}{% endfor %}";
+        const std::string llama2 = "{% if messages[0]['role'] == 'system' %}{% set system_message = "
+                                   "'<<SYS>>\\n' + messages[0]['content'] "
+                                   "+ '\\n<</SYS>>\\n\\n' %}{% endif %}{% for message in loop_messages %}{% "
+                                   "if message['role'] == 'user' %}"
+                                   "{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}{% elif "
+                                   "message['role'] == 'assistant' %}"
+                                   "{{ ' ' + content.strip() + ' ' + eos_token }}{% endif %}{% endfor %}";
         const std::string llama3 =
             "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = "
-            "'<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + "
+            "'<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim "
+            "+ "
             "'<|eot_id|>' %}{{ content }}{% endfor %}{% if add_generation_prompt %}"
             "{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}";
         const std::string mistral =
@@ -153,18 +161,22 @@ private slots:
             "{{ '[INST] ' + message['content'] + ' [/INST]' }}{% elif message['role'] == 'assistant' %}"
             "{{ message['content'] + eos_token}}{% endif %}{% endfor %}";
         const std::string gemma =
-            "{{ bos_token }}{% for message in messages %}{% if (message['role'] == 'assistant') %}{% set role = "
-            "'model' %}{% else %}{% set role = message['role'] %}{% endif %}{{ '<start_of_turn>' + role + '\\n' + "
+            "{{ bos_token }}{% for message in messages %}{% if (message['role'] == 'assistant') %}{% set "
+            "role = "
+            "'model' %}{% else %}{% set role = message['role'] %}{% endif %}{{ '<start_of_turn>' + role + "
+            "'\\n' + "
             "message['content'] | trim + '<end_of_turn>\\n' }}{% endfor %}{% if add_generation_prompt %}"
             "{{'<start_of_turn>model\\n'}}{% endif %}";
         const std::string zephyr =
             "{% for message in messages %}\n{% if message['role'] == 'user' %}\n{{ '<|user|>\\n' + "
             "message['content'] + eos_token }}\n{% elif message['role'] == 'system' %}\n{{ '<|system|>\\n' + "
-            "message['content'] + eos_token }}\n{% elif message['role'] == 'assistant' %}\n{{ '<|assistant|>\\n'  "
+            "message['content'] + eos_token }}\n{% elif message['role'] == 'assistant' %}\n{{ "
+            "'<|assistant|>\\n'  "
             "+ message['content'] + eos_token }}\n{% endif %}\n{% if loop.last and add_generation_prompt %}\n"
             "{{ '<|assistant|>' }}\n{% endif %}\n{% endfor %}";
         const std::string vicuna =
-            "{% for message in messages %}{% if message['role'] == 'user' %}{{ 'USER: ' + message['content'] + "
+            "{% for message in messages %}{% if message['role'] == 'user' %}{{ 'USER: ' + message['content'] "
+            "+ "
             "'\\n' }}{% else %}{{ 'ASSISTANT: ' + message['content'] + '</s>\\n' }}{% endif %}{% endfor %}";
         QCOMPARE(int(detectedKind(llama2)), int(ChatFormatKind::Llama2));
         QCOMPARE(int(detectedKind(llama3)), int(ChatFormatKind::Llama3));

@@ -13,30 +13,35 @@ namespace {
 
 std::set<TokenId> idsOf(const std::vector<TokenCandidate>& candidates) {
     std::set<TokenId> ids;
-    for (const auto& candidate : candidates) ids.insert(candidate.id);
+    for (const auto& candidate : candidates)
+        ids.insert(candidate.id);
     return ids;
 }
 
 // Logits whose softmax is exactly the given probabilities.
 std::vector<float> logitsFor(const std::vector<double>& probabilities) {
     std::vector<float> logits;
-    for (const double p : probabilities) logits.push_back(float(std::log(p)));
+    for (const double p : probabilities)
+        logits.push_back(float(std::log(p)));
     return logits;
 }
 
 std::vector<double> softmaxOf(const std::vector<float>& logits, double temperature = 1.0) {
     const double maxLogit = *std::max_element(logits.begin(), logits.end());
     std::vector<double> out;
-    for (const float logit : logits) out.push_back(std::exp((logit - maxLogit) / temperature));
+    for (const float logit : logits)
+        out.push_back(std::exp((logit - maxLogit) / temperature));
     const double sum = std::accumulate(out.begin(), out.end(), 0.0);
-    for (double& p : out) p /= sum;
+    for (double& p : out)
+        p /= sum;
     return out;
 }
 
 // 97 scrambled but fixed logits, all distinct.
 std::vector<float> scrambledLogits() {
     std::vector<float> logits;
-    for (int i = 0; i < 97; ++i) logits.push_back(float(((i * 37) % 97) - 48) * 0.125f);
+    for (int i = 0; i < 97; ++i)
+        logits.push_back(float(((i * 37) % 97) - 48) * 0.125f);
     return logits;
 }
 
@@ -89,7 +94,8 @@ private slots:
             sampling::topK(candidates, k);
             std::set<TokenId> expected; // a token stays when fewer than k logits are higher
             for (std::size_t i = 0; i < logits.size(); ++i) {
-                const auto higher = std::count_if(logits.begin(), logits.end(), [&](float l) { return l > logits[i]; });
+                const auto higher =
+                    std::count_if(logits.begin(), logits.end(), [&](float l) { return l > logits[i]; });
                 if (higher < k) expected.insert(TokenId(i));
             }
             QCOMPARE(idsOf(candidates), expected);
@@ -120,7 +126,8 @@ private slots:
         const auto probabilities = softmaxOf(scrambled);
         std::vector<std::size_t> order(scrambled.size());
         std::iota(order.begin(), order.end(), 0);
-        std::sort(order.begin(), order.end(), [&](auto a, auto b) { return probabilities[a] > probabilities[b]; });
+        std::sort(order.begin(), order.end(),
+                  [&](auto a, auto b) { return probabilities[a] > probabilities[b]; });
         double mass = 0.0;
         std::set<TokenId> expected;
         for (const auto index : order) {
@@ -153,7 +160,7 @@ private slots:
         sampling::applyPenalties(logits, history, 1.5f, 0.1f, 0.2f);
         QVERIFY(std::abs(logits[0] - (2.0f / 1.5f - (2 * 0.2f + 0.1f))) < 1e-6f); // seen twice, positive
         QVERIFY(std::abs(logits[1] - (-2.0f * 1.5f - (0.2f + 0.1f))) < 1e-6f);    // seen once, negative
-        QCOMPARE(logits[2], 1.0f);                                                 // not seen
+        QCOMPARE(logits[2], 1.0f);                                                // not seen
         QCOMPARE(logits[3], 0.5f);
         QVERIFY(std::abs(logits[4] - (-0.3f)) < 1e-6f); // zero counts as "not positive": 0 * 1.5 - 0.3
 
@@ -189,12 +196,15 @@ private slots:
         std::sort(order.begin(), order.end(), [&](auto a, auto b) { return logits[a] > logits[b]; });
         order.resize(10);
         std::vector<float> kept;
-        for (auto index : order) kept.push_back(logits[index]);
+        for (auto index : order)
+            kept.push_back(logits[index]);
         const auto p = softmaxOf(kept);
         std::size_t keep = 0;
-        for (double mass = 0.0; keep < p.size() && mass < 0.9; ++keep) mass += p[keep];
+        for (double mass = 0.0; keep < p.size() && mass < 0.9; ++keep)
+            mass += p[keep];
         std::size_t keepMin = 0;
-        while (keepMin < keep && p[keepMin] >= 0.05 * p[0]) ++keepMin;
+        while (keepMin < keep && p[keepMin] >= 0.05 * p[0])
+            ++keepMin;
         QCOMPARE(result.size(), keepMin);
         std::vector<float> finalLogits(kept.begin(), kept.begin() + long(keepMin));
         const auto expected = softmaxOf(finalLogits, 0.7);
@@ -210,7 +220,8 @@ private slots:
             SamplingParams params = unfiltered(2.0f, seed);
             Sampler sampler(params);
             std::vector<TokenId> out;
-            for (int i = 0; i < 200; ++i) out.push_back(sampler.sample(logits));
+            for (int i = 0; i < 200; ++i)
+                out.push_back(sampler.sample(logits));
             return out;
         };
         QCOMPARE(draw(42), draw(42));
@@ -219,9 +230,11 @@ private slots:
         // reset() restarts the generator.
         Sampler sampler(unfiltered(2.0f, 9));
         std::vector<TokenId> first, second;
-        for (int i = 0; i < 50; ++i) first.push_back(sampler.sample(logits));
+        for (int i = 0; i < 50; ++i)
+            first.push_back(sampler.sample(logits));
         sampler.reset();
-        for (int i = 0; i < 50; ++i) second.push_back(sampler.sample(logits));
+        for (int i = 0; i < 50; ++i)
+            second.push_back(sampler.sample(logits));
         QCOMPARE(first, second);
     }
 
@@ -232,7 +245,8 @@ private slots:
         for (const double temperature : {1.0, 0.5}) {
             Sampler sampler(unfiltered(float(temperature), 2024));
             std::vector<int> counts(3, 0);
-            for (int i = 0; i < kDraws; ++i) ++counts[std::size_t(sampler.sample(logits))];
+            for (int i = 0; i < kDraws; ++i)
+                ++counts[std::size_t(sampler.sample(logits))];
             const auto expected = softmaxOf(logits, temperature); // T=0.5: proportional to p^2
             for (std::size_t id = 0; id < 3; ++id) {
                 const double observed = double(counts[id]) / kDraws;
@@ -241,7 +255,10 @@ private slots:
                 const double sigma = std::sqrt(expected[id] * (1 - expected[id]) / kDraws);
                 QVERIFY2(std::abs(observed - expected[id]) < 4 * sigma,
                          qPrintable(QString("T=%1 id %2: observed %3 expected %4")
-                                        .arg(temperature).arg(id).arg(observed).arg(expected[id])));
+                                        .arg(temperature)
+                                        .arg(id)
+                                        .arg(observed)
+                                        .arg(expected[id])));
             }
         }
     }
@@ -255,7 +272,8 @@ private slots:
         const auto allowed = idsOf(top);
         Sampler sampler(params);
         std::set<TokenId> seen;
-        for (int i = 0; i < 2000; ++i) seen.insert(sampler.sample(logits));
+        for (int i = 0; i < 2000; ++i)
+            seen.insert(sampler.sample(logits));
         QCOMPARE(seen, allowed); // every allowed token shows up, nothing else does
     }
 
@@ -264,7 +282,8 @@ private slots:
         std::vector<float> logits{std::nanf(""), -inf, 1.0f, -inf};
         QCOMPARE(Sampler(unfiltered(0.0f)).sample(logits), 2);
         Sampler sampler(unfiltered(1.0f));
-        for (int i = 0; i < 100; ++i) QCOMPARE(sampler.sample(logits), 2);
+        for (int i = 0; i < 100; ++i)
+            QCOMPARE(sampler.sample(logits), 2);
     }
 };
 

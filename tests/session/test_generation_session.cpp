@@ -26,7 +26,8 @@ struct GreedyReference {
 
 std::vector<TokenId> idsFrom(const QJsonArray& array) {
     std::vector<TokenId> ids;
-    for (const auto& value : array) ids.push_back(TokenId(value.toInt()));
+    for (const auto& value : array)
+        ids.push_back(TokenId(value.toInt()));
     return ids;
 }
 
@@ -91,9 +92,12 @@ private slots:
         QCOMPARE(result.topLogits.size(), std::size_t(5));
         for (std::size_t i = 0; i < 5; ++i) {
             QCOMPARE(result.topLogits[i].first, reference.top5[i].first);
-            // llama.cpp ran with an F16 KV cache; our default F32 cache differs from it by its rounding (~0.01).
-            QVERIFY2(std::abs(result.topLogits[i].second - reference.top5[i].second) < 0.03,
-                     qPrintable(QString("logit %1 vs %2").arg(result.topLogits[i].second).arg(reference.top5[i].second)));
+            // llama.cpp ran with an F16 KV cache; our default F32 cache differs from it by its rounding
+            // (~0.01).
+            QVERIFY2(
+                std::abs(result.topLogits[i].second - reference.top5[i].second) < 0.03,
+                qPrintable(
+                    QString("logit %1 vs %2").arg(result.topLogits[i].second).arg(reference.top5[i].second)));
         }
         QVERIFY(session->loadMs() > 0);
         QCOMPARE(result.timings.loadMs, session->loadMs());
@@ -111,7 +115,8 @@ private slots:
         QVERIFY(t.promptTokensPerSecond > 0);
         QVERIFY(t.genTokensPerSecond > 0);
         QCOMPARE(t.tokenLatenciesMs.front(), t.ttftMs);
-        for (const double latency : t.tokenLatenciesMs) QVERIFY(latency >= 0);
+        for (const double latency : t.tokenLatenciesMs)
+            QVERIFY(latency >= 0);
     }
 
     void streamedDeltasConcatenateToTheText() {
@@ -119,7 +124,8 @@ private slots:
         auto session = openStories();
         for (const bool withStops : {false, true}) {
             GenerationOptions options = sampled(80, 11);
-            if (withStops) options.stopStrings = {"zzz-never", "\n\n", "ing t"}; // held-back prefixes happen often
+            if (withStops)
+                options.stopStrings = {"zzz-never", "\n\n", "ing t"}; // held-back prefixes happen often
             std::string streamed;
             std::vector<TokenId> streamedIds;
             int expectedIndex = 0;
@@ -166,7 +172,8 @@ private slots:
         QVERIFY(std::equal(result.ids.begin(), result.ids.end(), reference.greedyIds.begin()));
         // The session is reusable after a full context.
         const auto again = session->generate(reference.prompt, greedy(3));
-        QCOMPARE(again.ids, std::vector<TokenId>(reference.greedyIds.begin(), reference.greedyIds.begin() + 3));
+        QCOMPARE(again.ids,
+                 std::vector<TokenId>(reference.greedyIds.begin(), reference.greedyIds.begin() + 3));
     }
 
     void promptLongerThanContextIsRefused() {
@@ -187,9 +194,10 @@ private slots:
     void cancelFromAnotherThreadInsideTheCallback() {
         WB_REQUIRE_MODEL("stories260K.gguf", path);
         auto session = openStories();
-        const auto result = session->generate("Once upon a time", sampled(-1, 3), [&](const TokenEvent& event) {
-            if (event.index == 3) std::thread([&] { session->cancel(); }).join();
-        });
+        const auto result =
+            session->generate("Once upon a time", sampled(-1, 3), [&](const TokenEvent& event) {
+                if (event.index == 3) std::thread([&] { session->cancel(); }).join();
+            });
         QCOMPARE(stopReasonName(result.stopReason), std::string_view("cancelled"));
         QCOMPARE(result.ids.size(), std::size_t(4));
         // The flag is cleared by the next generate().
@@ -205,7 +213,8 @@ private slots:
         std::atomic<int> tokensSeen{0};
         std::atomic<int> tokensWhenCancelled{-1};
         std::thread watcher([&] {
-            while (tokensSeen.load() < 5) std::this_thread::yield();
+            while (tokensSeen.load() < 5)
+                std::this_thread::yield();
             session->cancel();
             tokensWhenCancelled.store(tokensSeen.load()); // read after the flag is set
         });
@@ -218,7 +227,9 @@ private slots:
         QCOMPARE(stopReasonName(result.stopReason), std::string_view("cancelled"));
         QVERIFY(tokensWhenCancelled.load() >= 5);
         QVERIFY2(int(result.ids.size()) <= tokensWhenCancelled.load() + 1,
-                 qPrintable(QString("%1 tokens, cancelled at %2").arg(result.ids.size()).arg(tokensWhenCancelled.load())));
+                 qPrintable(QString("%1 tokens, cancelled at %2")
+                                .arg(result.ids.size())
+                                .arg(tokensWhenCancelled.load())));
     }
 
     void sameSeedSameTextDifferentSeedsDiffer() {
@@ -257,12 +268,15 @@ private slots:
         options.extraEndTokens = {reference.greedyIds[2]};
         const auto result = session->generate(reference.prompt, options);
         QCOMPARE(stopReasonName(result.stopReason), std::string_view("end_of_generation"));
-        QCOMPARE(result.ids, std::vector<TokenId>(reference.greedyIds.begin(), reference.greedyIds.begin() + 2));
-        QCOMPARE(result.text, session->tokenizer().tokenToPiece(result.ids[0]) + session->tokenizer().tokenToPiece(result.ids[1]));
+        QCOMPARE(result.ids,
+                 std::vector<TokenId>(reference.greedyIds.begin(), reference.greedyIds.begin() + 2));
+        QCOMPARE(result.text, session->tokenizer().tokenToPiece(result.ids[0]) +
+                                  session->tokenizer().tokenToPiece(result.ids[1]));
 
         // Long unlimited runs end with the model's EOS (or fill the context); EOS never appears in ids.
         const auto story = session->generate(reference.prompt, sampled(-1, 5));
-        QVERIFY(story.stopReason == StopReason::EndOfGeneration || story.stopReason == StopReason::ContextFull);
+        QVERIFY(story.stopReason == StopReason::EndOfGeneration ||
+                story.stopReason == StopReason::ContextFull);
         QVERIFY(std::find(story.ids.begin(), story.ids.end(), eos) == story.ids.end());
     }
 

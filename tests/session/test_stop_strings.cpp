@@ -86,7 +86,8 @@ private slots:
     }
 
     void multibyteTextIsNotSplit() {
-        const auto outcome = run({"\xC3\xA9t\xC3\xA9"}, {"caf\xC3\xA9", " \xC3\xA9", "t\xC3\xA9"}); // stop "été"
+        const auto outcome =
+            run({"\xC3\xA9t\xC3\xA9"}, {"caf\xC3\xA9", " \xC3\xA9", "t\xC3\xA9"}); // stop "été"
         QVERIFY(outcome.stopped);
         QCOMPARE(outcome.text, std::string("caf\xC3\xA9 "));
         // The final "é" of "café" could start "été": held back whole, never half a character.
