@@ -51,7 +51,8 @@ int runTokenize(const std::vector<std::string>& args) {
         for (const TokenId id : ids)
             out << id << '\t' << printablePiece(tokenizer->tokenToPiece(id, true)) << '\n';
     } else {
-        for (std::size_t k = 0; k < ids.size(); ++k) out << (k ? " " : "") << ids[k];
+        for (std::size_t k = 0; k < ids.size(); ++k)
+            out << (k ? " " : "") << ids[k];
         out << '\n';
     }
     std::cout << out.str();

@@ -7,22 +7,20 @@
 
 #include <queue>
 #include <stdexcept>
+#include <unordered_map>
 
 namespace wb::tokenizer_detail {
 namespace {
 
-struct Merge {
-    std::int32_t rank;
-    TokenId result;
-};
-
 std::uint64_t pairKey(TokenId left, TokenId right) {
-    return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(left)) << 32) | static_cast<std::uint32_t>(right);
+    return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(left)) << 32) |
+           static_cast<std::uint32_t>(right);
 }
 
 class BpeAlgorithm final : public Algorithm {
 public:
-    BpeAlgorithm(const Vocabulary& vocab, const gguf::ArrayValue& merges, std::string_view pre, bool ignoreMerges)
+    BpeAlgorithm(const Vocabulary& vocab, const gguf::ArrayValue& merges, std::string_view pre,
+                 bool ignoreMerges)
         : vocab_(vocab), preTokenizer_(pretok::PreTokenizer::forName(pre)), ignoreMerges_(ignoreMerges) {
         if (merges.elementType != gguf::ValueType::String)
             throw std::runtime_error("tokenizer.ggml.merges: expected an array of strings, got an array of " +
@@ -30,6 +28,8 @@ public:
         // Split every merge once. A merge result that is not itself a vocabulary entry still takes part in
         // later merges (llama.cpp merges by text), so it gets an id past the vocabulary.
         std::vector<std::pair<std::string_view, std::string_view>> sides(merges.items.size());
+        std::vector<TokenId> results(merges.items.size());
+        std::string joined;
         for (std::size_t k = 0; k < merges.items.size(); ++k) {
             const std::string& merge = *merges.items[k].string();
             const std::size_t space = merge.find(' ', 1);
@@ -37,11 +37,11 @@ public:
                 throw std::runtime_error("tokenizer.ggml.merges[" + std::to_string(k) + "] '" + merge +
                                          "' is not two tokens separated by a space");
             sides[k] = {std::string_view(merge).substr(0, space), std::string_view(merge).substr(space + 1)};
-            const std::string joined = std::string(sides[k].first) + std::string(sides[k].second);
-            if (vocab.find(joined) < 0 && !extraIds_.count(joined)) {
-                const TokenId id = vocab.size() + static_cast<TokenId>(extraTexts_.size());
-                extraTexts_.push_back(joined);
-                extraIds_.emplace(joined, id);
+            joined.assign(sides[k].first).append(sides[k].second);
+            results[k] = idOf(joined);
+            if (results[k] < 0) {
+                results[k] = vocab.size() + static_cast<TokenId>(extraIds_.size());
+                extraIds_.emplace(joined, results[k]);
             }
         }
         mergeMap_.reserve(merges.items.size());
@@ -52,9 +52,8 @@ public:
                 throw std::runtime_error("tokenizer.ggml.merges[" + std::to_string(k) + "] '" +
                                          *merges.items[k].string() + "' names unknown token '" +
                                          std::string(left < 0 ? sides[k].first : sides[k].second) + "'");
-            const TokenId result = idOf(std::string(sides[k].first) + std::string(sides[k].second));
             // The first (lowest-rank) occurrence of a pair wins, as with llama.cpp's bpe_ranks.emplace.
-            mergeMap_.emplace(pairKey(left, right), Merge{static_cast<std::int32_t>(k), result});
+            mergeMap_.insert(pairKey(left, right), {static_cast<std::int32_t>(k), results[k]});
         }
     }
 
@@ -64,7 +63,8 @@ public:
         for (const std::string& word : preTokenizer_.split(text)) {
             std::string encoded;
             encoded.reserve(word.size() * 2);
-            for (const char byte : word) encoded += unicode::byteToUtf8(static_cast<std::uint8_t>(byte));
+            for (const char byte : word)
+                encoded += unicode::byteToUtf8(static_cast<std::uint8_t>(byte));
             encodeWord(encoded, out);
         }
     }
@@ -72,7 +72,7 @@ public:
 private:
     TokenId idOf(std::string_view text) const {
         const TokenId id = vocab_.find(text);
-        if (id >= 0) return id;
+        if (id >= 0 || extraIds_.empty()) return id;
         const auto it = extraIds_.find(std::string(text));
         return it == extraIds_.end() ? -1 : it->second;
     }
@@ -116,11 +116,12 @@ private:
             if (left < 0 || right < 0) return;
             const TokenId leftId = symbols[left].id, rightId = symbols[right].id;
             if (leftId < 0 || rightId < 0) return;
-            const auto it = mergeMap_.find(pairKey(leftId, rightId));
-            if (it == mergeMap_.end()) return;
-            queue.push({it->second.rank, left, right, leftId, rightId, it->second.result});
+            const PairIndex::Value* merge = mergeMap_.find(pairKey(leftId, rightId));
+            if (merge == nullptr) return;
+            queue.push({merge->rank, left, right, leftId, rightId, merge->result});
         };
-        for (int k = 1; k < static_cast<int>(symbols.size()); ++k) tryAdd(k - 1, k);
+        for (int k = 1; k < static_cast<int>(symbols.size()); ++k)
+            tryAdd(k - 1, k);
 
         while (!queue.empty()) {
             const Bigram bigram = queue.top();
@@ -128,8 +129,8 @@ private:
             Symbol& left = symbols[bigram.left];
             Symbol& right = symbols[bigram.right];
             // Stale entry: a side was merged away or changed since the pair was queued.
-            if (left.length == 0 || right.length == 0 || left.id != bigram.leftId || right.id != bigram.rightId ||
-                left.next != bigram.right)
+            if (left.length == 0 || right.length == 0 || left.id != bigram.leftId ||
+                right.id != bigram.rightId || left.next != bigram.right)
                 continue;
             left.length += right.length;
             left.id = bigram.result;
@@ -157,8 +158,7 @@ private:
     const Vocabulary& vocab_;
     pretok::PreTokenizer preTokenizer_;
     bool ignoreMerges_;
-    std::unordered_map<std::uint64_t, Merge> mergeMap_;
-    std::vector<std::string> extraTexts_;
+    PairIndex mergeMap_;
     std::unordered_map<std::string, TokenId> extraIds_;
 };
 

@@ -24,12 +24,24 @@ struct CharClass {
         bool hit = false;
         for (const auto& item : items) {
             switch (item.kind) {
-            case ClassItem::Kind::Range: hit = cpt >= item.lo && cpt <= item.hi; break;
-            case ClassItem::Kind::Letter: hit = unicode::isLetter(cpt); break;
-            case ClassItem::Kind::Number: hit = unicode::isNumber(cpt); break;
-            case ClassItem::Kind::Punctuation: hit = unicode::isPunctuation(cpt); break;
-            case ClassItem::Kind::Space: hit = unicode::isWhitespace(cpt); break;
-            case ClassItem::Kind::NotSpace: hit = !unicode::isWhitespace(cpt); break;
+            case ClassItem::Kind::Range:
+                hit = cpt >= item.lo && cpt <= item.hi;
+                break;
+            case ClassItem::Kind::Letter:
+                hit = unicode::isLetter(cpt);
+                break;
+            case ClassItem::Kind::Number:
+                hit = unicode::isNumber(cpt);
+                break;
+            case ClassItem::Kind::Punctuation:
+                hit = unicode::isPunctuation(cpt);
+                break;
+            case ClassItem::Kind::Space:
+                hit = unicode::isWhitespace(cpt);
+                break;
+            case ClassItem::Kind::NotSpace:
+                hit = !unicode::isWhitespace(cpt);
+                break;
             }
             if (hit) break;
         }
@@ -70,7 +82,9 @@ private:
                                     " at code point " + std::to_string(pos_));
     }
     bool atEnd() const { return pos_ >= cpts_.size(); }
-    std::uint32_t peek(std::size_t ahead = 0) const { return pos_ + ahead < cpts_.size() ? cpts_[pos_ + ahead] : 0; }
+    std::uint32_t peek(std::size_t ahead = 0) const {
+        return pos_ + ahead < cpts_.size() ? cpts_[pos_ + ahead] : 0;
+    }
 
     Node parseAlternation(bool caseInsensitive) {
         Node alt;
@@ -99,9 +113,12 @@ private:
         if (atEnd()) return;
         int min = 0, max = 0;
         const std::uint32_t c = peek();
-        if (c == '?') min = 0, max = 1;
-        else if (c == '*') min = 0, max = -1;
-        else if (c == '+') min = 1, max = -1;
+        if (c == '?')
+            min = 0, max = 1;
+        else if (c == '*')
+            min = 0, max = -1;
+        else if (c == '+')
+            min = 1, max = -1;
         else if (c == '{') {
             ++pos_;
             min = parseNumber();
@@ -115,8 +132,10 @@ private:
             return;
         }
         ++pos_;
-        if (!atEnd() && (peek() == '?' || peek() == '+')) fail("lazy and possessive quantifiers are not supported");
-        if (atom.kind == Node::Kind::End || atom.kind == Node::Kind::NegativeLookahead) fail("quantified assertion");
+        if (!atEnd() && (peek() == '?' || peek() == '+'))
+            fail("lazy and possessive quantifiers are not supported");
+        if (atom.kind == Node::Kind::End || atom.kind == Node::Kind::NegativeLookahead)
+            fail("quantified assertion");
         Node repeat;
         repeat.kind = Node::Kind::Repeat;
         repeat.min = min;
@@ -155,17 +174,31 @@ private:
             if (peek() != '{' || peek(2) != '}') fail("expected \\p{X}");
             const std::uint32_t name = peek(1);
             pos_ += 3;
-            if (name == 'L') item.kind = ClassItem::Kind::Letter;
-            else if (name == 'N') item.kind = ClassItem::Kind::Number;
-            else if (name == 'P') item.kind = ClassItem::Kind::Punctuation;
-            else fail("unsupported Unicode category");
+            if (name == 'L')
+                item.kind = ClassItem::Kind::Letter;
+            else if (name == 'N')
+                item.kind = ClassItem::Kind::Number;
+            else if (name == 'P')
+                item.kind = ClassItem::Kind::Punctuation;
+            else
+                fail("unsupported Unicode category");
             return true;
         }
-        case 's': item.kind = ClassItem::Kind::Space; return true;
-        case 'S': item.kind = ClassItem::Kind::NotSpace; return true;
-        case 'r': literal = '\r'; return false;
-        case 'n': literal = '\n'; return false;
-        case 't': literal = '\t'; return false;
+        case 's':
+            item.kind = ClassItem::Kind::Space;
+            return true;
+        case 'S':
+            item.kind = ClassItem::Kind::NotSpace;
+            return true;
+        case 'r':
+            literal = '\r';
+            return false;
+        case 'n':
+            literal = '\n';
+            return false;
+        case 't':
+            literal = '\t';
+            return false;
         default:
             if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
                 fail("unsupported escape");
@@ -225,10 +258,14 @@ private:
             bool lookahead = false;
             bool insensitive = caseInsensitive;
             if (peek() == '?') {
-                if (peek(1) == ':') pos_ += 2;
-                else if (peek(1) == '!') pos_ += 2, lookahead = true;
-                else if (peek(1) == 'i' && peek(2) == ':') pos_ += 3, insensitive = true;
-                else fail("unsupported group kind");
+                if (peek(1) == ':')
+                    pos_ += 2;
+                else if (peek(1) == '!')
+                    pos_ += 2, lookahead = true;
+                else if (peek(1) == 'i' && peek(2) == ':')
+                    pos_ += 3, insensitive = true;
+                else
+                    fail("unsupported group kind");
             }
             Node inner = parseAlternation(insensitive);
             if (peek() != ')') fail("missing ')'");
@@ -238,19 +275,32 @@ private:
             node.children.push_back(std::move(inner));
             return node;
         }
-        case '[': return parseClass(caseInsensitive);
-        case '$': node.kind = Node::Kind::End; return node;
-        case '.': case '^': case '*': case '+': case '?': case '{': case ')':
+        case '[':
+            return parseClass(caseInsensitive);
+        case '$':
+            node.kind = Node::Kind::End;
+            return node;
+        case '.':
+        case '^':
+        case '*':
+        case '+':
+        case '?':
+        case '{':
+        case ')':
             --pos_;
             fail("unsupported or misplaced operator");
         case '\\': {
             ClassItem item;
             std::uint32_t literal = 0;
-            if (parseEscape(item, literal)) node.charClass.items.push_back(item);
-            else addLiteral(node.charClass, literal, caseInsensitive);
+            if (parseEscape(item, literal))
+                node.charClass.items.push_back(item);
+            else
+                addLiteral(node.charClass, literal, caseInsensitive);
             return node;
         }
-        default: addLiteral(node.charClass, c, caseInsensitive); return node;
+        default:
+            addLiteral(node.charClass, c, caseInsensitive);
+            return node;
         }
     }
 
@@ -269,8 +319,7 @@ struct Continuation {
     bool operator()(std::size_t pos) const { return call(context, pos); }
 };
 
-template <class F>
-Continuation makeContinuation(const F& f) {
+template <class F> Continuation makeContinuation(const F& f) {
     return {&f, [](const void* context, std::size_t pos) { return (*static_cast<const F*>(context))(pos); }};
 }
 
@@ -313,14 +362,18 @@ private:
         if (child.kind == Node::Kind::Class) {
             // Fast path: a repeated single character class. Take the longest run, then give back.
             std::size_t run = 0;
-            const std::size_t limit = repeat.max < 0 ? end_ - pos : std::min<std::size_t>(repeat.max, end_ - pos);
-            while (run < limit && child.charClass.matches(cpts_[pos + run])) ++run;
+            const std::size_t limit =
+                repeat.max < 0 ? end_ - pos : std::min<std::size_t>(repeat.max, end_ - pos);
+            while (run < limit && child.charClass.matches(cpts_[pos + run]))
+                ++run;
             for (std::size_t n = run + 1; n-- > static_cast<std::size_t>(repeat.min);)
                 if (next(pos + n)) return true;
             return false;
         }
         if (repeat.max < 0 || count < repeat.max) {
-            const auto again = [&](std::size_t p) { return p != pos && matchRepeat(repeat, count + 1, p, next); };
+            const auto again = [&](std::size_t p) {
+                return p != pos && matchRepeat(repeat, count + 1, p, next);
+            };
             if (match(child, pos, makeContinuation(again))) return true;
         }
         return count >= repeat.min && next(pos);
@@ -337,7 +390,8 @@ SplitPattern::~SplitPattern() = default;
 SplitPattern::SplitPattern(SplitPattern&&) noexcept = default;
 SplitPattern& SplitPattern::operator=(SplitPattern&&) noexcept = default;
 
-std::int64_t SplitPattern::matchAt(std::span<const std::uint32_t> cpts, std::size_t pos, std::size_t end) const {
+std::int64_t SplitPattern::matchAt(std::span<const std::uint32_t> cpts, std::size_t pos,
+                                   std::size_t end) const {
     const Matcher matcher(cpts.data(), end);
     std::int64_t matchEnd = -1;
     const auto record = [&](std::size_t p) {
@@ -371,7 +425,8 @@ void SplitPattern::split(std::span<const std::uint32_t> cpts, std::size_t begin,
 
 PreTokenizer::PreTokenizer(const std::vector<std::string>& regexes) {
     patterns_.reserve(regexes.size());
-    for (const auto& regex : regexes) patterns_.emplace_back(regex);
+    for (const auto& regex : regexes)
+        patterns_.emplace_back(regex);
 }
 
 std::vector<std::string> PreTokenizer::split(std::string_view text) const {
@@ -399,7 +454,8 @@ std::vector<std::string> PreTokenizer::split(std::string_view text) const {
     std::size_t start = 0;
     for (const std::size_t length : lengths) {
         std::string word;
-        for (std::size_t k = start; k < start + length; ++k) unicode::appendUtf8(word, original[k]);
+        for (std::size_t k = start; k < start + length; ++k)
+            unicode::appendUtf8(word, original[k]);
         words.push_back(std::move(word));
         start += length;
     }

@@ -43,25 +43,29 @@ std::vector<std::string> patternsFor(std::string_view pre) {
         pre == "smaug-bpe")
         return {kLlama3};
     if (pre == "deepseek-llm")
-        return {"[\r\n]", kDeepseekLetters, "\\s?[!-/:-~！-／：-～‘-‟　-。]+", "\\s+$", "[一-龥ࠀ-一가-퟿]+", R"(\p{N}+)"};
+        return {"[\r\n]", kDeepseekLetters,           "\\s?[!-/:-~！-／：-～‘-‟　-。]+",
+                "\\s+$",  "[一-龥ࠀ-一가-퟿]+", R"(\p{N}+)"};
     if (pre == "deepseek-coder")
         return {"[\r\n]", R"(\s?\p{L}+)", R"(\s?\p{P}+)", "[一-龥ࠀ-一가-퟿]+", R"(\p{N})"};
     if (pre == "falcon") return {R"([\p{P}\$\+<=>\^~\|`]+)", kGpt2, "[0-9][0-9][0-9]"};
-    if (pre == "starcoder" || pre == "refact" || pre == "command-r" || pre == "smollm" || pre == "codeshell" ||
-        pre == "exaone" || pre == "minerva-7b")
+    if (pre == "starcoder" || pre == "refact" || pre == "command-r" || pre == "smollm" ||
+        pre == "codeshell" || pre == "exaone" || pre == "minerva-7b")
         return {R"(\p{N})", kGpt2};
-    if (pre == "gpt-2" || pre == "phi-2" || pre == "mpt" || pre == "olmo" || pre == "jais" || pre == "roberta-bpe" ||
-        pre == "jina-es" || pre == "jina-de" || pre == "jina-v1-en" || pre == "jina-v2-es" || pre == "jina-v2-de" ||
-        pre == "jina-v2-code" || pre == "gigachat")
+    if (pre == "gpt-2" || pre == "phi-2" || pre == "mpt" || pre == "olmo" || pre == "jais" ||
+        pre == "roberta-bpe" || pre == "jina-es" || pre == "jina-de" || pre == "jina-v1-en" ||
+        pre == "jina-v2-es" || pre == "jina-v2-de" || pre == "jina-v2-code" || pre == "gigachat")
         return {kGpt2};
     if (pre == "qwen2" || pre == "deepseek-r1-qwen" || pre == "stablelm2") return {kQwen2};
-    throw std::runtime_error("unsupported tokenizer.ggml.pre '" + std::string(pre) +
-                             "' (known: default, llama-bpe, qwen2, gpt-2, deepseek-llm, deepseek-coder, falcon, "
-                             "starcoder, refact, mpt, and their aliases)");
+    throw std::runtime_error(
+        "unsupported tokenizer.ggml.pre '" + std::string(pre) +
+        "' (known: default, llama-bpe, qwen2, gpt-2, deepseek-llm, deepseek-coder, falcon, "
+        "starcoder, refact, mpt, and their aliases)");
 }
 
 } // namespace
 
-PreTokenizer PreTokenizer::forName(std::string_view preName) { return PreTokenizer(patternsFor(preName)); }
+PreTokenizer PreTokenizer::forName(std::string_view preName) {
+    return PreTokenizer(patternsFor(preName));
+}
 
 } // namespace wb::pretok

@@ -56,7 +56,8 @@ public:
             if (id < 0) return;
             queue.push({vocab_.scores[id], left, right, length});
         };
-        for (int k = 1; k < static_cast<int>(symbols.size()); ++k) tryAdd(k - 1, k);
+        for (int k = 1; k < static_cast<int>(symbols.size()); ++k)
+            tryAdd(k - 1, k);
 
         while (!queue.empty()) {
             const Bigram bigram = queue.top();
@@ -64,7 +65,8 @@ public:
             Symbol& left = symbols[bigram.left];
             Symbol& right = symbols[bigram.right];
             // Stale entry: one side was merged away or grew since this pair was queued.
-            if (left.length == 0 || right.length == 0 || left.length + right.length != bigram.length) continue;
+            if (left.length == 0 || right.length == 0 || left.length + right.length != bigram.length)
+                continue;
             left.length += right.length;
             right.length = 0;
             left.next = right.next;
@@ -95,6 +97,8 @@ private:
 
 } // namespace
 
-std::unique_ptr<Algorithm> makeSpmAlgorithm(const Vocabulary& vocab) { return std::make_unique<SpmAlgorithm>(vocab); }
+std::unique_ptr<Algorithm> makeSpmAlgorithm(const Vocabulary& vocab) {
+    return std::make_unique<SpmAlgorithm>(vocab);
+}
 
 } // namespace wb::tokenizer_detail

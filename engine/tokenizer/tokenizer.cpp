@@ -66,9 +66,12 @@ std::unique_ptr<Tokenizer> Tokenizer::fromGguf(const gguf::GgufFile& file) {
     const auto model = file.getString("tokenizer.ggml.model");
     if (!model) throw metadataError(file, "tokenizer.ggml.model is missing (the file has no tokenizer)");
     s.modelName = *model;
-    if (s.modelName == "llama") s.kind = ModelKind::Spm;
-    else if (s.modelName == "gpt2") s.kind = ModelKind::Bpe;
-    else if (s.modelName == "bert") s.kind = ModelKind::Wpm;
+    if (s.modelName == "llama")
+        s.kind = ModelKind::Spm;
+    else if (s.modelName == "gpt2")
+        s.kind = ModelKind::Bpe;
+    else if (s.modelName == "bert")
+        s.kind = ModelKind::Wpm;
     else
         throw metadataError(file, "unsupported tokenizer.ggml.model '" + s.modelName +
                                       "' (supported: llama, gpt2, bert)");
@@ -85,7 +88,8 @@ std::unique_ptr<Tokenizer> Tokenizer::fromGguf(const gguf::GgufFile& file) {
     const std::size_t n = tokens->items.size();
     Vocabulary& vocab = s.vocab;
     vocab.texts.reserve(n);
-    for (const auto& item : tokens->items) vocab.texts.push_back(*item.string());
+    for (const auto& item : tokens->items)
+        vocab.texts.push_back(*item.string());
 
     vocab.scores.assign(n, 0.0f);
     if (const gguf::ArrayValue* scores = file.getArray("tokenizer.ggml.scores")) {
@@ -94,7 +98,8 @@ std::unique_ptr<Tokenizer> Tokenizer::fromGguf(const gguf::GgufFile& file) {
                                           " entries but tokenizer.ggml.tokens has " + std::to_string(n));
         for (std::size_t k = 0; k < n; ++k) {
             const auto value = scores->items[k].toDouble();
-            if (!value) throw metadataError(file, "tokenizer.ggml.scores[" + std::to_string(k) + "] is not a number");
+            if (!value)
+                throw metadataError(file, "tokenizer.ggml.scores[" + std::to_string(k) + "] is not a number");
             vocab.scores[k] = static_cast<float>(*value);
         }
     }
@@ -105,24 +110,31 @@ std::unique_ptr<Tokenizer> Tokenizer::fromGguf(const gguf::GgufFile& file) {
                                           " entries but tokenizer.ggml.tokens has " + std::to_string(n));
         for (std::size_t k = 0; k < n; ++k) {
             const auto value = types->items[k].toInt();
-            if (!value) throw metadataError(file, "tokenizer.ggml.token_type[" + std::to_string(k) + "] is not an integer");
+            if (!value)
+                throw metadataError(file,
+                                    "tokenizer.ggml.token_type[" + std::to_string(k) + "] is not an integer");
             // Unknown type values count as Undefined, as in llama.cpp.
-            vocab.types[k] = (*value >= 0 && *value <= 6) ? static_cast<TokenType>(*value) : TokenType::Undefined;
+            vocab.types[k] =
+                (*value >= 0 && *value <= 6) ? static_cast<TokenType>(*value) : TokenType::Undefined;
         }
     }
-    vocab.ids.reserve(n);
-    for (std::size_t k = 0; k < n; ++k) {
-        vocab.ids[vocab.texts[k]] = static_cast<TokenId>(k);
-        vocab.maxTokenBytes = std::max(vocab.maxTokenBytes, vocab.texts[k].size());
-    }
+    vocab.ids.build(vocab.texts);
+    for (const auto& text : vocab.texts)
+        vocab.maxTokenBytes = std::max(vocab.maxTokenBytes, text.size());
 
     // Special ids: llama.cpp's per-model defaults, overridden by the metadata. A present but invalid id is
     // an error here (llama.cpp only warns).
     TokenId unk = -1, sep = -1, cls = -1;
     switch (s.kind) {
-    case ModelKind::Spm: s.bos = 1, s.eos = 2, unk = 0, s.addSpacePrefix = true, s.addBos = true; break;
-    case ModelKind::Bpe: s.bos = 11, s.eos = 11; break;
-    case ModelKind::Wpm: s.bos = 101, s.eos = 102, unk = 100, sep = 102, cls = 101, s.addBos = true; break;
+    case ModelKind::Spm:
+        s.bos = 1, s.eos = 2, unk = 0, s.addSpacePrefix = true, s.addBos = true;
+        break;
+    case ModelKind::Bpe:
+        s.bos = 11, s.eos = 11;
+        break;
+    case ModelKind::Wpm:
+        s.bos = 101, s.eos = 102, unk = 100, sep = 102, cls = 101, s.addBos = true;
+        break;
     }
     const auto specialId = [&](const char* key, TokenId& target) {
         const gguf::Value* value = file.find(key);
@@ -132,7 +144,8 @@ std::unique_ptr<Tokenizer> Tokenizer::fromGguf(const gguf::GgufFile& file) {
         if (id && (*id == 0xFFFFFFFFll || *id == -1)) return; // -1 written as a signed "none" too
         if (!id || *id < 0 || *id >= static_cast<std::int64_t>(n))
             throw metadataError(file, std::string(key) + " = " + value->toDisplayString() +
-                                          " is not a token id (vocabulary has " + std::to_string(n) + " tokens)");
+                                          " is not a token id (vocabulary has " + std::to_string(n) +
+                                          " tokens)");
         target = static_cast<TokenId>(*id);
     };
     TokenId eot = -1, eom = -1, pad = -1, fimPad = -1, fimRep = -1, fimSep = -1;
@@ -158,8 +171,10 @@ std::unique_ptr<Tokenizer> Tokenizer::fromGguf(const gguf::GgufFile& file) {
         const std::string& pre = s.preName;
         if (pre == "llama3" || pre == "llama-v3" || pre == "llama-bpe" || pre == "falcon3") s.addBos = true;
         const gguf::ArrayValue* merges = file.getArray("tokenizer.ggml.merges");
-        if (merges == nullptr) throw metadataError(file, "tokenizer.ggml.merges is missing (required for gpt2 BPE)");
-        const bool ignoreMerges = pre == "llama3" || pre == "llama-v3" || pre == "llama-bpe" || pre == "falcon3";
+        if (merges == nullptr)
+            throw metadataError(file, "tokenizer.ggml.merges is missing (required for gpt2 BPE)");
+        const bool ignoreMerges =
+            pre == "llama3" || pre == "llama-v3" || pre == "llama-bpe" || pre == "falcon3";
         try {
             s.algorithm = tokenizer_detail::makeBpeAlgorithm(vocab, *merges, pre, ignoreMerges);
         } catch (const std::exception& error) {
@@ -174,13 +189,16 @@ std::unique_ptr<Tokenizer> Tokenizer::fromGguf(const gguf::GgufFile& file) {
     if (const auto flag = file.getBool("tokenizer.ggml.add_space_prefix")) s.addSpacePrefix = *flag;
     if (const auto flag = file.getBool("tokenizer.ggml.add_bos_token")) s.addBos = *flag;
     if (const auto flag = file.getBool("tokenizer.ggml.add_eos_token")) s.addEos = *flag;
-    if (s.addBos && s.bos < 0) throw metadataError(file, "tokenizer.ggml.add_bos_token is set but there is no BOS token");
-    if (s.addEos && s.eos < 0) throw metadataError(file, "tokenizer.ggml.add_eos_token is set but there is no EOS token");
+    if (s.addBos && s.bos < 0)
+        throw metadataError(file, "tokenizer.ggml.add_bos_token is set but there is no BOS token");
+    if (s.addEos && s.eos < 0)
+        throw metadataError(file, "tokenizer.ggml.add_eos_token is set but there is no EOS token");
 
     // End-of-generation set, derived from token texts as llama.cpp does (its issue #9606).
-    static const std::string_view kEotTexts[] = {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
-                                                 "<|endoftext|>", "<EOT>", "<｜end▁of▁sentence｜>"};
-    static const std::string_view kEogTexts[] = {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
+    static const std::string_view kEotTexts[] = {"<|eot_id|>",           "<|im_end|>",    "<|end|>",
+                                                 "<end_of_turn>",        "<|endoftext|>", "<EOT>",
+                                                 "<｜end▁of▁sentence｜>"};
+    static const std::string_view kEogTexts[] = {"<|eot_id|>",    "<|im_end|>", "<|end|>", "<end_of_turn>",
                                                  "<|endoftext|>", "<|eom_id|>", "<EOT>"};
     if (eot < 0)
         for (const auto text : kEotTexts)
@@ -219,7 +237,8 @@ std::unique_ptr<Tokenizer> Tokenizer::fromGguf(const gguf::GgufFile& file) {
     std::transform(generalName.begin(), generalName.end(), generalName.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (generalName.find("phi-3") != std::string::npos || generalName.find("phi3") != std::string::npos) {
-        for (const TokenId id : s.specialTokens) s.rstrip[id] = true;
+        for (const TokenId id : s.specialTokens)
+            s.rstrip[id] = true;
         if (const TokenId id = vocab.find("</s>"); id >= 0) s.rstrip[id] = true;
         for (const auto text : {"<unk>", "<s>", "<|endoftext|>"})
             if (const TokenId id = vocab.find(text); id >= 0) s.rstrip[id] = false;
@@ -295,7 +314,8 @@ std::vector<TokenId> Tokenizer::encode(std::string_view text, bool addSpecial, b
 
 std::string Tokenizer::tokenToPiece(TokenId id, bool renderSpecial) const {
     const State& s = *state_;
-    if (id < 0 || id >= s.vocab.size()) throw std::out_of_range("token id " + std::to_string(id) + " is out of range");
+    if (id < 0 || id >= s.vocab.size())
+        throw std::out_of_range("token id " + std::to_string(id) + " is out of range");
     const TokenType type = s.vocab.types[id];
     const std::string& text = s.vocab.texts[id];
     if (type == TokenType::Control || type == TokenType::Unknown) return renderSpecial ? text : std::string();
@@ -305,8 +325,10 @@ std::string Tokenizer::tokenToPiece(TokenId id, bool renderSpecial) const {
         std::string bytes;
         for (const std::uint32_t cpt : unicode::decodeUtf8(text)) {
             const int byte = unicode::codepointToByte(cpt);
-            if (byte >= 0) bytes += static_cast<char>(byte);
-            else unicode::appendUtf8(bytes, cpt); // not from the byte alphabet: keep as written
+            if (byte >= 0)
+                bytes += static_cast<char>(byte);
+            else
+                unicode::appendUtf8(bytes, cpt); // not from the byte alphabet: keep as written
         }
         return bytes;
     }
@@ -338,34 +360,59 @@ std::string Tokenizer::decode(std::span<const TokenId> ids, bool renderSpecial) 
     return out;
 }
 
-std::int32_t Tokenizer::vocabSize() const { return state_->vocab.size(); }
-TokenId Tokenizer::bos() const { return state_->bos; }
-TokenId Tokenizer::eos() const { return state_->eos; }
-bool Tokenizer::addsBos() const { return state_->addBos; }
-bool Tokenizer::addsEos() const { return state_->addEos; }
-bool Tokenizer::addsSpacePrefix() const { return state_->addSpacePrefix; }
-bool Tokenizer::isEndOfGeneration(TokenId id) const { return state_->eog.count(id) != 0; }
-const std::vector<TokenId>& Tokenizer::endOfGenerationIds() const { return state_->eogIds; }
+std::int32_t Tokenizer::vocabSize() const {
+    return state_->vocab.size();
+}
+TokenId Tokenizer::bos() const {
+    return state_->bos;
+}
+TokenId Tokenizer::eos() const {
+    return state_->eos;
+}
+bool Tokenizer::addsBos() const {
+    return state_->addBos;
+}
+bool Tokenizer::addsEos() const {
+    return state_->addEos;
+}
+bool Tokenizer::addsSpacePrefix() const {
+    return state_->addSpacePrefix;
+}
+bool Tokenizer::isEndOfGeneration(TokenId id) const {
+    return state_->eog.count(id) != 0;
+}
+const std::vector<TokenId>& Tokenizer::endOfGenerationIds() const {
+    return state_->eogIds;
+}
 
 TokenType Tokenizer::tokenType(TokenId id) const {
-    if (id < 0 || id >= vocabSize()) throw std::out_of_range("token id " + std::to_string(id) + " is out of range");
+    if (id < 0 || id >= vocabSize())
+        throw std::out_of_range("token id " + std::to_string(id) + " is out of range");
     return state_->vocab.types[id];
 }
 float Tokenizer::tokenScore(TokenId id) const {
-    if (id < 0 || id >= vocabSize()) throw std::out_of_range("token id " + std::to_string(id) + " is out of range");
+    if (id < 0 || id >= vocabSize())
+        throw std::out_of_range("token id " + std::to_string(id) + " is out of range");
     return state_->vocab.scores[id];
 }
 const std::string& Tokenizer::tokenText(TokenId id) const {
-    if (id < 0 || id >= vocabSize()) throw std::out_of_range("token id " + std::to_string(id) + " is out of range");
+    if (id < 0 || id >= vocabSize())
+        throw std::out_of_range("token id " + std::to_string(id) + " is out of range");
     return state_->vocab.texts[id];
 }
 std::optional<TokenId> Tokenizer::findToken(std::string_view text) const {
     const TokenId id = state_->vocab.find(text);
     return id < 0 ? std::nullopt : std::optional<TokenId>(id);
 }
-std::string_view Tokenizer::modelName() const { return state_->modelName; }
-std::string_view Tokenizer::preTokenizerName() const { return state_->preName; }
-std::size_t Tokenizer::mergeCount() const { return state_->algorithm->mergeCount(); }
+std::string_view Tokenizer::modelName() const {
+    return state_->modelName;
+}
+std::string_view Tokenizer::preTokenizerName() const {
+    return state_->preName;
+}
+std::size_t Tokenizer::mergeCount() const {
+    return state_->algorithm->mergeCount();
+}
 
 std::string Utf8StreamDecoder::push(std::string_view bytes) {
     pending_.append(bytes);

@@ -17,7 +17,15 @@ namespace wb {
 using TokenId = std::int32_t;
 
 // Values of tokenizer.ggml.token_type (llama.cpp llama_token_type / gguf-py TokenType).
-enum class TokenType : std::int32_t { Undefined = 0, Normal = 1, Unknown = 2, Control = 3, UserDefined = 4, Unused = 5, Byte = 6 };
+enum class TokenType : std::int32_t {
+    Undefined = 0,
+    Normal = 1,
+    Unknown = 2,
+    Control = 3,
+    UserDefined = 4,
+    Unused = 5,
+    Byte = 6
+};
 
 namespace tokenizer_detail {
 struct Vocabulary;
@@ -39,8 +47,8 @@ public:
     // control/user-defined token becomes that token; otherwise it is plain text. (User-defined tokens are
     // always matched as whole pieces, as in llama.cpp and Hugging Face tokenizers.)
     std::vector<TokenId> encode(std::string_view text, bool addSpecial, bool parseSpecial) const;
-    // Raw bytes of one token as it appears in output text (may be a partial UTF-8 sequence, e.g. byte tokens).
-    // Control (and unknown) tokens render as "" unless renderSpecial.
+    // Raw bytes of one token as it appears in output text (may be a partial UTF-8 sequence, e.g. byte
+    // tokens). Control (and unknown) tokens render as "" unless renderSpecial.
     std::string tokenToPiece(TokenId id, bool renderSpecial = false) const;
     // Concatenated pieces. For SPM vocabularies with a space prefix, the prefix space of the first text
     // token is dropped, so decode(encode(s)) == s.
@@ -57,11 +65,11 @@ public:
     const std::vector<TokenId>& endOfGenerationIds() const;
     TokenType tokenType(TokenId id) const;
     float tokenScore(TokenId id) const;
-    const std::string& tokenText(TokenId id) const; // the vocabulary entry as stored
+    const std::string& tokenText(TokenId id) const;                // the vocabulary entry as stored
     std::optional<TokenId> findToken(std::string_view text) const; // exact vocabulary entry lookup
-    std::string_view modelName() const;        // "llama", "gpt2", "bert"
-    std::string_view preTokenizerName() const; // tokenizer.ggml.pre or "default"
-    std::size_t mergeCount() const;            // BPE merges loaded (0 for other models)
+    std::string_view modelName() const;                            // "llama", "gpt2", "bert"
+    std::string_view preTokenizerName() const;                     // tokenizer.ggml.pre or "default"
+    std::size_t mergeCount() const;                                // BPE merges loaded (0 for other models)
 
 private:
     Tokenizer();

@@ -15,7 +15,9 @@ int utf8SequenceLength(unsigned char lead) {
 
 namespace {
 
-bool isContinuation(unsigned char byte) { return (byte & 0xC0) == 0x80; }
+bool isContinuation(unsigned char byte) {
+    return (byte & 0xC0) == 0x80;
+}
 
 // One code point at `offset`, or -1 for an invalid or truncated sequence. Like llama.cpp's
 // unicode_cpt_from_utf8 it checks lead and continuation bits only.
@@ -25,7 +27,10 @@ std::int64_t decodeOne(std::string_view text, std::size_t offset, int& length) {
     if (lead >= 0x80 && length == 1) return -1;
     if (lead >= 0xF8) return -1;
     if (offset + length > text.size()) return -1;
-    std::uint32_t cpt = length == 1 ? lead : length == 2 ? (lead & 0x1F) : length == 3 ? (lead & 0x0F) : (lead & 0x07);
+    std::uint32_t cpt = length == 1   ? lead
+                        : length == 2 ? (lead & 0x1F)
+                        : length == 3 ? (lead & 0x0F)
+                                      : (lead & 0x07);
     for (int k = 1; k < length; ++k) {
         const auto byte = static_cast<unsigned char>(text[offset + k]);
         if (!isContinuation(byte)) return -1;
@@ -94,8 +99,9 @@ std::size_t completeUtf8Prefix(std::string_view text) {
 Category category(std::uint32_t cpt) {
     using tables::kCategoryRanges;
     const auto* end = kCategoryRanges + tables::kCategoryRangeCount;
-    const auto* it = std::upper_bound(kCategoryRanges, end, cpt,
-                                      [](std::uint32_t c, const tables::CategoryRange& r) { return c < r.first; });
+    const auto* it =
+        std::upper_bound(kCategoryRanges, end, cpt,
+                         [](std::uint32_t c, const tables::CategoryRange& r) { return c < r.first; });
     if (it == kCategoryRanges) return Category::Undefined;
     --it;
     return cpt <= it->last ? it->category : Category::Undefined;
@@ -106,7 +112,15 @@ bool isWhitespace(std::uint32_t cpt) {
     if (cpt >= 0x09 && cpt <= 0x0D) return true;
     if (cpt >= 0x2000 && cpt <= 0x200A) return true;
     switch (cpt) {
-    case 0x20: case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
+    case 0x20:
+    case 0x85:
+    case 0xA0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
+    case 0x3000:
         return true;
     default:
         return false;
@@ -116,16 +130,16 @@ bool isWhitespace(std::uint32_t cpt) {
 std::uint32_t toLower(std::uint32_t cpt) {
     using tables::kLowercaseMap;
     const auto* end = kLowercaseMap + tables::kLowercaseMapCount;
-    const auto* it = std::lower_bound(kLowercaseMap, end, cpt,
-                                      [](const tables::CodepointPair& p, std::uint32_t c) { return p.from < c; });
+    const auto* it = std::lower_bound(
+        kLowercaseMap, end, cpt, [](const tables::CodepointPair& p, std::uint32_t c) { return p.from < c; });
     return (it != end && it->from == cpt) ? it->to : cpt;
 }
 
 std::uint32_t nfdFirst(std::uint32_t cpt) {
     using tables::kNfdFirstRanges;
     const auto* end = kNfdFirstRanges + tables::kNfdFirstRangeCount;
-    const auto* it = std::upper_bound(kNfdFirstRanges, end, cpt,
-                                      [](std::uint32_t c, const tables::MappedRange& r) { return c < r.first; });
+    const auto* it = std::upper_bound(
+        kNfdFirstRanges, end, cpt, [](std::uint32_t c, const tables::MappedRange& r) { return c < r.first; });
     if (it == kNfdFirstRanges) return cpt;
     --it;
     return cpt <= it->last ? it->to : cpt;
@@ -144,7 +158,8 @@ const ByteMapping& byteMapping() {
         ByteMapping m;
         std::uint32_t next = 256;
         for (int b = 0; b < 256; ++b) {
-            const bool printable = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+            const bool printable =
+                (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
             m.byteToCpt[b] = printable ? static_cast<std::uint32_t>(b) : next++;
             m.byteToUtf8[b] = encodeUtf8(m.byteToCpt[b]);
         }
@@ -155,13 +170,16 @@ const ByteMapping& byteMapping() {
 
 } // namespace
 
-const std::string& byteToUtf8(std::uint8_t byte) { return byteMapping().byteToUtf8[byte]; }
+const std::string& byteToUtf8(std::uint8_t byte) {
+    return byteMapping().byteToUtf8[byte];
+}
 
 int codepointToByte(std::uint32_t cpt) {
     static const std::array<int, 324> reverse = [] {
         std::array<int, 324> table{};
         table.fill(-1);
-        for (int b = 0; b < 256; ++b) table[byteMapping().byteToCpt[b]] = b;
+        for (int b = 0; b < 256; ++b)
+            table[byteMapping().byteToCpt[b]] = b;
         return table;
     }();
     return cpt < reverse.size() ? reverse[cpt] : -1;

@@ -24,9 +24,15 @@ std::size_t completeUtf8Prefix(std::string_view text);
 Category category(std::uint32_t cpt);
 // White_Space property (Unicode PropList.txt), which is what \s means in the pre-tokenizer regexes.
 bool isWhitespace(std::uint32_t cpt);
-inline bool isLetter(std::uint32_t cpt) { return category(cpt) == Category::L; }
-inline bool isNumber(std::uint32_t cpt) { return category(cpt) == Category::N; }
-inline bool isPunctuation(std::uint32_t cpt) { return category(cpt) == Category::P; }
+inline bool isLetter(std::uint32_t cpt) {
+    return category(cpt) == Category::L;
+}
+inline bool isNumber(std::uint32_t cpt) {
+    return category(cpt) == Category::N;
+}
+inline bool isPunctuation(std::uint32_t cpt) {
+    return category(cpt) == Category::P;
+}
 std::uint32_t toLower(std::uint32_t cpt);
 // First code point of the canonical decomposition (the base letter of an accented letter).
 std::uint32_t nfdFirst(std::uint32_t cpt);

@@ -1,11 +1,11 @@
 #pragma once
 // Internal: the token table shared by the tokenizer algorithms.
+#include "engine/tokenizer/flat_index.h"
 #include "engine/tokenizer/tokenizer.h"
 
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace wb::tokenizer_detail {
@@ -14,15 +14,12 @@ struct Vocabulary {
     std::vector<std::string> texts;
     std::vector<float> scores;
     std::vector<TokenType> types;
-    // Keys view `texts`, which never changes after loading. A repeated text maps to its last id (llama.cpp).
-    std::unordered_map<std::string_view, TokenId> ids;
+    // Indexes `texts`, which never changes after loading. A repeated text maps to its last id (llama.cpp).
+    TextIndex ids;
     std::size_t maxTokenBytes = 0;
     TokenId unk = -1;
 
-    TokenId find(std::string_view text) const {
-        const auto it = ids.find(text);
-        return it == ids.end() ? -1 : it->second;
-    }
+    TokenId find(std::string_view text) const { return ids.find(text); }
     std::int32_t size() const { return static_cast<std::int32_t>(texts.size()); }
 };
 

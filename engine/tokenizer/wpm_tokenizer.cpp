@@ -10,9 +10,10 @@ namespace {
 
 // The CJK ranges of Hugging Face's BertPreTokenizer (_is_chinese_char), including its 0x2B920 start.
 bool isChineseChar(std::uint32_t cpt) {
-    return (cpt >= 0x4E00 && cpt <= 0x9FFF) || (cpt >= 0x3400 && cpt <= 0x4DBF) || (cpt >= 0x20000 && cpt <= 0x2A6DF) ||
-           (cpt >= 0x2A700 && cpt <= 0x2B73F) || (cpt >= 0x2B740 && cpt <= 0x2B81F) ||
-           (cpt >= 0x2B920 && cpt <= 0x2CEAF) || (cpt >= 0xF900 && cpt <= 0xFAFF) || (cpt >= 0x2F800 && cpt <= 0x2FA1F);
+    return (cpt >= 0x4E00 && cpt <= 0x9FFF) || (cpt >= 0x3400 && cpt <= 0x4DBF) ||
+           (cpt >= 0x20000 && cpt <= 0x2A6DF) || (cpt >= 0x2A700 && cpt <= 0x2B73F) ||
+           (cpt >= 0x2B740 && cpt <= 0x2B81F) || (cpt >= 0x2B920 && cpt <= 0x2CEAF) ||
+           (cpt >= 0xF900 && cpt <= 0xFAFF) || (cpt >= 0x2F800 && cpt <= 0x2FA1F);
 }
 
 class WpmAlgorithm final : public Algorithm {
@@ -74,6 +75,8 @@ private:
 
 } // namespace
 
-std::unique_ptr<Algorithm> makeWpmAlgorithm(const Vocabulary& vocab) { return std::make_unique<WpmAlgorithm>(vocab); }
+std::unique_ptr<Algorithm> makeWpmAlgorithm(const Vocabulary& vocab) {
+    return std::make_unique<WpmAlgorithm>(vocab);
+}
 
 } // namespace wb::tokenizer_detail

@@ -33,17 +33,20 @@ public:
     }
     GgufBuilder& strings(std::string_view key, const std::vector<std::string>& values) {
         beginArray(key, 8, values.size());
-        for (const auto& value : values) putString(value);
+        for (const auto& value : values)
+            putString(value);
         return *this;
     }
     GgufBuilder& int32s(std::string_view key, const std::vector<std::int32_t>& values) {
         beginArray(key, 5, values.size());
-        for (const auto value : values) put(value);
+        for (const auto value : values)
+            put(value);
         return *this;
     }
     GgufBuilder& float32s(std::string_view key, const std::vector<float>& values) {
         beginArray(key, 6, values.size());
-        for (const auto value : values) put(value);
+        for (const auto value : values)
+            put(value);
         return *this;
     }
 
@@ -62,10 +65,7 @@ public:
     }
 
 private:
-    template <class T>
-    void put(const T& value) {
-        putBytes(&value, sizeof value);
-    }
+    template <class T> void put(const T& value) { putBytes(&value, sizeof value); }
     void putString(std::string_view value) {
         put(static_cast<std::uint64_t>(value.size()));
         putBytes(value.data(), value.size());

@@ -66,7 +66,8 @@ private slots:
         const QString path = wb::test::scratchDir() + "/no-tokenizer.gguf";
         QFile file(path);
         QVERIFY(file.open(QIODevice::WriteOnly));
-        const char header[] = {'G', 'G', 'U', 'F', 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+        const char header[] = {'G', 'G', 'U', 'F', 3, 0, 0, 0, 0, 0, 0, 0,
+                               0,   0,   0,   0,   0, 0, 0, 0, 0, 0, 0, 0};
         file.write(header, sizeof header);
         file.close();
         const Run run = runIwb({"-m", path}, "x");

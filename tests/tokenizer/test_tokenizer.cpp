@@ -55,8 +55,8 @@ std::unique_ptr<Tokenizer> load(const QString& path) {
     return Tokenizer::fromGguf(file);
 }
 
-const char* const kVocabs[] = {"llama-spm", "phi-3",   "gpt-2",  "llama-bpe", "qwen2",    "deepseek-llm",
-                               "deepseek-coder", "falcon", "mpt",    "refact",    "starcoder", "bert-bge"};
+const char* const kVocabs[] = {"llama-spm",      "phi-3",  "gpt-2", "llama-bpe", "qwen2",     "deepseek-llm",
+                               "deepseek-coder", "falcon", "mpt",   "refact",    "starcoder", "bert-bge"};
 
 } // namespace
 
@@ -66,7 +66,8 @@ class TokenizerTest : public QObject {
 private slots:
     void llamaCppVectors_data() {
         QTest::addColumn<QString>("vocab");
-        for (const char* name : kVocabs) QTest::newRow(name) << QString::fromLatin1(name);
+        for (const char* name : kVocabs)
+            QTest::newRow(name) << QString::fromLatin1(name);
     }
 
     // Every string of llama.cpp's tests/test-tokenizer-0 vectors, no BOS, no special parsing.
@@ -83,10 +84,15 @@ private slots:
             const std::string got = joinIds(tokenizer->encode(inputs[k], false, false));
             std::string want = expected[k];
             // llama.cpp writes " id id ...": compare without the surrounding blanks.
-            while (!want.empty() && (want.back() == ' ' || want.back() == '\r')) want.pop_back();
-            while (!want.empty() && want.front() == ' ') want.erase(0, 1);
-            if (got == want) ++passed;
-            else qWarning("%s #%zu %s\n  got  %s\n  want %s", qPrintable(vocab), k, inputs[k].c_str(), got.c_str(), want.c_str());
+            while (!want.empty() && (want.back() == ' ' || want.back() == '\r'))
+                want.pop_back();
+            while (!want.empty() && want.front() == ' ')
+                want.erase(0, 1);
+            if (got == want)
+                ++passed;
+            else
+                qWarning("%s #%zu %s\n  got  %s\n  want %s", qPrintable(vocab), k, inputs[k].c_str(),
+                         got.c_str(), want.c_str());
         }
         qInfo("%s: %d / %zu vectors pass", qPrintable(vocab), passed, inputs.size());
         QCOMPARE(passed, static_cast<int>(inputs.size()));
@@ -104,7 +110,8 @@ private slots:
         QFETCH(QString, json);
         WB_REQUIRE_MODEL(QStringLiteral("stories260K.gguf"), path);
         const QString refPath = test::referenceDir() + "/" + json;
-        if (test::referenceDir().isEmpty() || !QFile::exists(refPath)) QSKIP("WB_MODELS_DIR is not set: no reference folder");
+        if (test::referenceDir().isEmpty() || !QFile::exists(refPath))
+            QSKIP("WB_MODELS_DIR is not set: no reference folder");
         QFile file(refPath);
         QVERIFY(file.open(QIODevice::ReadOnly));
         const QJsonObject ref = QJsonDocument::fromJson(file.readAll()).object();
@@ -112,12 +119,14 @@ private slots:
         QVERIFY(tokenizer->addsBos());
         const auto ids = tokenizer->encode(ref["prompt"].toString().toStdString(), true, false);
         std::vector<TokenId> want;
-        for (const auto value : ref["prompt_ids"].toArray()) want.push_back(value.toInt());
+        for (const auto value : ref["prompt_ids"].toArray())
+            want.push_back(value.toInt());
         QCOMPARE(joinIds(ids), joinIds(want));
 
         Utf8StreamDecoder stream;
         std::string text;
-        for (const auto value : ref["greedy_ids"].toArray()) text += stream.push(tokenizer->tokenToPiece(value.toInt()));
+        for (const auto value : ref["greedy_ids"].toArray())
+            text += stream.push(tokenizer->tokenToPiece(value.toInt()));
         text += stream.flush();
         QCOMPARE(QString::fromStdString(text), ref["greedy_text"].toString());
     }
@@ -125,7 +134,8 @@ private slots:
     void onceUponATime() {
         WB_REQUIRE_MODEL(QStringLiteral("stories260K.gguf"), path);
         const auto tokenizer = load(path);
-        QCOMPARE(joinIds(tokenizer->encode("Once upon a time", true, false)), std::string("1 403 407 261 378"));
+        QCOMPARE(joinIds(tokenizer->encode("Once upon a time", true, false)),
+                 std::string("1 403 407 261 378"));
         QCOMPARE(tokenizer->bos(), 1);
         QCOMPARE(tokenizer->eos(), 2);
         QVERIFY(tokenizer->isEndOfGeneration(2));
@@ -153,7 +163,8 @@ private slots:
             std::string streamed;
             for (std::size_t k = 0; k < ids.size(); ++k) {
                 std::string piece = tokenizer->tokenToPiece(ids[k]);
-                if (k == 0 && tokenizer->addsSpacePrefix() && !piece.empty() && piece[0] == ' ') piece.erase(0, 1);
+                if (k == 0 && tokenizer->addsSpacePrefix() && !piece.empty() && piece[0] == ' ')
+                    piece.erase(0, 1);
                 const std::string chunk = stream.push(piece);
                 QVERIFY2(isValidUtf8(chunk), text.c_str());
                 streamed += chunk;
@@ -204,10 +215,10 @@ private slots:
         QVERIFY(std::find(plain.begin(), plain.end(), 151644) == plain.end());
         QVERIFY(plain.size() > parsed.size());
         QCOMPARE(tokenizer->decode(plain), text);
-        QCOMPARE(tokenizer->decode(parsed), std::string("user\nHi"));     // control tokens hidden
-        QCOMPARE(tokenizer->decode(parsed, true), text);                  // ... unless rendered
-        QVERIFY(tokenizer->isEndOfGeneration(151645));                   // <|im_end|>
-        QVERIFY(tokenizer->isEndOfGeneration(151643));                   // <|endoftext|> (eos)
+        QCOMPARE(tokenizer->decode(parsed), std::string("user\nHi")); // control tokens hidden
+        QCOMPARE(tokenizer->decode(parsed, true), text);              // ... unless rendered
+        QVERIFY(tokenizer->isEndOfGeneration(151645));                // <|im_end|>
+        QVERIFY(tokenizer->isEndOfGeneration(151643));                // <|endoftext|> (eos)
         QVERIFY(!tokenizer->isEndOfGeneration(151644));
         QCOMPARE(tokenizer->findToken("<|im_start|>").value_or(-1), 151644);
         QCOMPARE(tokenizer->tokenType(151644), TokenType::Control);
@@ -234,31 +245,35 @@ private slots:
 
         std::string text;
         const std::string inp = readFile(path + ".inp");
-        while (text.size() < 1'000'000) text += inp;
+        while (text.size() < 1'000'000)
+            text += inp;
         timer.restart();
         const auto ids = tokenizer->encode(text, true, false);
         const qint64 encodeMs = timer.elapsed();
         QCOMPARE(ids.front(), 128000);
         QCOMPARE(QByteArray::fromStdString(tokenizer->decode(ids)), QByteArray::fromStdString(text));
-        qInfo("llama-bpe: GGUF parse %lld ms, tokenizer build %lld ms, encode %zu bytes -> %zu tokens in %lld ms",
+        qInfo("llama-bpe: GGUF parse %lld ms, tokenizer build %lld ms, encode %zu bytes -> %zu tokens in "
+              "%lld ms",
               parseMs, buildMs, text.size(), ids.size(), encodeMs);
-        QVERIFY2(buildMs < 1000, "building the Llama-3 tokenizer took a second or more");
+        QVERIFY2(buildMs < 500, "building the Llama-3 tokenizer took half a second or more");
         QVERIFY2(encodeMs < 10000, "encoding 1 MB took 10 s or more");
     }
 
     void unicodeTables() {
         QVERIFY(unicode::isLetter(U'A') && unicode::isLetter(0x0416) && unicode::isLetter(0x4E00));
         QVERIFY(unicode::isNumber(U'7') && unicode::isNumber(0x0663) && !unicode::isNumber(U'x'));
-        QVERIFY(unicode::isPunctuation(U'!') && unicode::isPunctuation(0x3001) && !unicode::isPunctuation(U'$'));
+        QVERIFY(unicode::isPunctuation(U'!') && unicode::isPunctuation(0x3001) &&
+                !unicode::isPunctuation(U'$'));
         QCOMPARE(unicode::category(U'$'), unicode::Category::S);
         QCOMPARE(unicode::category(0x0301), unicode::Category::M);
         QCOMPARE(unicode::category(0x0378), unicode::Category::Undefined);
-        QVERIFY(unicode::isWhitespace(0x3000) && unicode::isWhitespace(U'\n') && !unicode::isWhitespace(0x200B));
+        QVERIFY(unicode::isWhitespace(0x3000) && unicode::isWhitespace(U'\n') &&
+                !unicode::isWhitespace(0x200B));
         QCOMPARE(unicode::toLower(U'Q'), std::uint32_t(U'q'));
         QCOMPARE(unicode::toLower(0x0416), std::uint32_t(0x0436));
-        QCOMPARE(unicode::nfdFirst(0x00E9), std::uint32_t(U'e'));     // é
-        QCOMPARE(unicode::nfdFirst(0x1EAD), std::uint32_t(U'a'));     // ậ, two levels of decomposition
-        QCOMPARE(unicode::nfdFirst(0xD55C), std::uint32_t(0x1112));   // 한 -> leading jamo
+        QCOMPARE(unicode::nfdFirst(0x00E9), std::uint32_t(U'e'));   // é
+        QCOMPARE(unicode::nfdFirst(0x1EAD), std::uint32_t(U'a'));   // ậ, two levels of decomposition
+        QCOMPARE(unicode::nfdFirst(0xD55C), std::uint32_t(0x1112)); // 한 -> leading jamo
         for (int b = 0; b < 256; ++b) {
             const auto cpts = unicode::decodeUtf8(unicode::byteToUtf8(static_cast<std::uint8_t>(b)));
             QCOMPARE(cpts.size(), std::size_t(1));

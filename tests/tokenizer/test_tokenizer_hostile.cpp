@@ -13,11 +13,19 @@ namespace {
 // A tiny but complete byte-level BPE vocabulary: "a", "b", "ab", "Ġ", "Ġab" and two merges.
 test::GgufBuilder bpeBase() {
     test::GgufBuilder builder;
-    builder.string("general.architecture", "llama").string("tokenizer.ggml.model", "gpt2").string("tokenizer.ggml.pre", "gpt-2");
+    builder.string("general.architecture", "llama")
+        .string("tokenizer.ggml.model", "gpt2")
+        .string("tokenizer.ggml.pre", "gpt-2");
     return builder;
 }
 
-const std::vector<std::string> kTokens = {"a", "b", "ab", "\xC4\xA0", "\xC4\xA0" "ab", "<|end|>"};
+const std::vector<std::string> kTokens = {"a",
+                                          "b",
+                                          "ab",
+                                          "\xC4\xA0",
+                                          "\xC4\xA0"
+                                          "ab",
+                                          "<|end|>"};
 
 // Runs fromGguf on the built bytes; returns the exception text ("" when it loaded).
 std::string loadError(const test::GgufBuilder& builder, std::unique_ptr<Tokenizer>* loaded = nullptr) {
@@ -100,7 +108,9 @@ private slots:
     void bosOutOfRangeIsRejected() {
         test::GgufBuilder builder;
         builder.string("tokenizer.ggml.model", "llama")
-            .strings("tokenizer.ggml.tokens", {"<unk>", "<s>", "</s>", "\xE2\x96\x81" "a"})
+            .strings("tokenizer.ggml.tokens", {"<unk>", "<s>", "</s>",
+                                               "\xE2\x96\x81"
+                                               "a"})
             .uint32("tokenizer.ggml.bos_token_id", 99);
         const std::string error = loadError(builder);
         QVERIFY2(error.find("tokenizer.ggml.bos_token_id = 99") != std::string::npos, error.c_str());
@@ -140,7 +150,8 @@ private slots:
         test::GgufBuilder builder;
         builder.string("tokenizer.ggml.model", "llama").int32s("tokenizer.ggml.tokens", {1, 2, 3});
         const std::string error = loadError(builder);
-        QVERIFY2(error.find("tokenizer.ggml.tokens must be an array of strings") != std::string::npos, error.c_str());
+        QVERIFY2(error.find("tokenizer.ggml.tokens must be an array of strings") != std::string::npos,
+                 error.c_str());
     }
 
     // SPM without byte tokens or an unknown token must not crash on characters it cannot spell.
@@ -164,7 +175,8 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, pretok::SplitPattern("a.b"));
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, pretok::SplitPattern("[z-a]"));
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, pretok::SplitPattern("\\p{Xx}"));
-        const pretok::PreTokenizer gpt2({R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S))"});
+        const pretok::PreTokenizer gpt2(
+            {R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S))"});
         QCOMPARE(gpt2.split("Hello  world's 42!!\n"),
                  (std::vector<std::string>{"Hello", " ", " world", "'s", " 42", "!!", "\n"}));
         // A long whitespace run is linear-time and splits as the regex says.
