@@ -259,6 +259,40 @@ private slots:
         QVERIFY2(encodeMs < 10000, "encoding 1 MB took 10 s or more");
     }
 
+    // Arbitrary bytes (invalid UTF-8, NULs, stray special-token fragments) never crash any algorithm, and
+    // byte-level BPE still reproduces valid UTF-8 input exactly.
+    void randomBytesNeverCrash_data() {
+        QTest::addColumn<QString>("vocab");
+        for (const char* name : {"llama-spm", "qwen2", "deepseek-llm", "bert-bge"})
+            QTest::newRow(name) << QString::fromLatin1(name);
+    }
+    void randomBytesNeverCrash() {
+        QFETCH(QString, vocab);
+        WB_REQUIRE_MODEL(QStringLiteral("llama.cpp-vocab/ggml-vocab-%1.gguf").arg(vocab), path);
+        const auto tokenizer = load(path);
+        std::uint64_t state = 0x9E3779B97F4A7C15ull;
+        const auto next = [&state] {
+            state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+            return state;
+        };
+        const char* const pieces[] = {"<|im_start|>", "<|im_",    " ",  "\n",
+                                      "\xE2\x96\x81", "\xF0\x9F", "'s", "123"};
+        for (int round = 0; round < 200; ++round) {
+            std::string text;
+            const int length = static_cast<int>(next() % 64);
+            for (int k = 0; k < length; ++k) {
+                if (next() % 4 == 0)
+                    text += pieces[next() % 8];
+                else
+                    text += static_cast<char>(next() & 0xFF);
+            }
+            const auto ids = tokenizer->encode(text, true, (round & 1) != 0);
+            for (const TokenId id : ids)
+                QVERIFY(id >= 0 && id < tokenizer->vocabSize());
+            (void)tokenizer->decode(ids, true);
+        }
+    }
+
     void unicodeTables() {
         QVERIFY(unicode::isLetter(U'A') && unicode::isLetter(0x0416) && unicode::isLetter(0x4E00));
         QVERIFY(unicode::isNumber(U'7') && unicode::isNumber(0x0663) && !unicode::isNumber(U'x'));
