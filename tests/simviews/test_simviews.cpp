@@ -54,9 +54,10 @@ QString outputDir() {
     return wb::test::scratchDir();
 }
 
-void sendWheel(QWidget* widget, QPoint position, int notches, Qt::KeyboardModifiers modifiers = Qt::NoModifier) {
-    QWheelEvent wheel(QPointF(position), QPointF(widget->mapToGlobal(position)), QPoint(), QPoint(0, 120 * notches),
-                      Qt::NoButton, modifiers, Qt::NoScrollPhase, false);
+void sendWheel(QWidget* widget, QPoint position, int notches,
+               Qt::KeyboardModifiers modifiers = Qt::NoModifier) {
+    QWheelEvent wheel(QPointF(position), QPointF(widget->mapToGlobal(position)), QPoint(),
+                      QPoint(0, 120 * notches), Qt::NoButton, modifiers, Qt::NoScrollPhase, false);
     QApplication::sendEvent(widget, &wheel);
 }
 
@@ -93,7 +94,8 @@ private:
 
 bool TestSimViews::waitForSimulation() {
     QTest::qWait(1); // let a debounce timer that was just started be seen as pending
-    for (int waited = 0; waited < 30000 && panel_->simulationPending(); waited += 10) QTest::qWait(10);
+    for (int waited = 0; waited < 30000 && panel_->simulationPending(); waited += 10)
+        QTest::qWait(10);
     return !panel_->simulationPending() && panel_->result() != nullptr;
 }
 
@@ -114,7 +116,9 @@ void TestSimViews::initTestCase() {
     expected_ = std::make_unique<SimulationResult>(coreResult70b(576));
 }
 
-void TestSimViews::cleanupTestCase() { panel_.reset(); }
+void TestSimViews::cleanupTestCase() {
+    panel_.reset();
+}
 
 void TestSimViews::summaryMatchesCore() {
     const auto& shown = *panel_->result();
@@ -249,7 +253,8 @@ void TestSimViews::residencyCellsMatchCore() {
         for (int s : {0, 20, 50, 87}) {
             const QRect cell = view->cellRect(c, s);
             if (cell.isEmpty()) continue;
-            QCOMPARE(QColor(image.pixel(cell.center() * image.devicePixelRatio())), colorFor(view->cellContent(c, s)));
+            QCOMPARE(QColor(image.pixel(cell.center() * image.devicePixelRatio())),
+                     colorFor(view->cellContent(c, s)));
             ++checked;
         }
     }
@@ -263,7 +268,8 @@ void TestSimViews::residencyTokenSliderGrowsKv() {
     auto countKv = [view] {
         int kv = 0;
         for (int c = 0; c < view->chipCount(); ++c)
-            for (int s = 0; s < view->sliceCount(); ++s) kv += view->cellContent(c, s) == SliceContent::KvCache;
+            for (int s = 0; s < view->sliceCount(); ++s)
+                kv += view->cellContent(c, s) == SliceContent::KvCache;
         return kv;
     };
     const int atContext = countKv();
@@ -284,13 +290,16 @@ void TestSimViews::waterfallHasOneBarPerLayer() {
     QCOMPARE(view->barCount(), static_cast<int>(layers.size()));
     QCOMPARE(view->barCount(), 80 + 2); // embedding, 80 layers, output head
     QCOMPARE(view->seriesCount(), kBoundKinds);
-    for (int s = 0; s < view->seriesCount(); ++s) QCOMPARE(view->seriesPoints(s), view->barCount());
+    for (int s = 0; s < view->seriesCount(); ++s)
+        QCOMPARE(view->seriesPoints(s), view->barCount());
     for (int i = 0; i < view->barCount(); ++i) {
         double sum = 0;
-        for (double part : layers[std::size_t(i)].breakdownUs) sum += part;
+        for (double part : layers[std::size_t(i)].breakdownUs)
+            sum += part;
         QVERIFY(std::abs(view->stackedValue(i) - sum) < 1e-9);
     }
-    QVERIFY(view->describeLayer(1).contains(QString::fromStdString(std::string(boundKindName(layers[1].bound)))));
+    QVERIFY(
+        view->describeLayer(1).contains(QString::fromStdString(std::string(boundKindName(layers[1].bound)))));
 }
 
 void TestSimViews::exportWritesPng() {
@@ -322,8 +331,9 @@ void TestSimViews::screenshots() {
     for (int tab = 0; tab < panel_->tabs()->count(); ++tab) {
         panel_->tabs()->setCurrentIndex(tab);
         if (tab == 0) {
-            panel_->ganttView()->showAll();
-            panel_->ganttView()->scrollToChip(0);
+            // The view a new result opens with: the first pipeline stage, fitted in time.
+            panel_->ganttView()->scrollToChip(panel_->result()->lpu->partition.headChips);
+            panel_->ganttView()->fitVisibleRows();
         }
         QApplication::processEvents();
         const QString path = QString("%1/simviews_%2.png").arg(dir, names[tab]);
@@ -343,7 +353,7 @@ void TestSimViews::priceEditReprices() {
     const auto before = panel_->result();
     const double cost = before->summary.economics.costPerMillionTokens;
     panel_->setDevicePricing("groq-tsp-v1", 300, 2.0); // twice the built-in assumption
-    QCOMPARE(panel_->result().get(), before.get()); // repriced in place, not re-simulated
+    QCOMPARE(panel_->result().get(), before.get());    // repriced in place, not re-simulated
     QVERIFY(std::abs(panel_->result()->summary.economics.costPerMillionTokens - 2 * cost) < 1e-9 * cost);
     QCOMPARE(panel_->summaryStrip()->valueText("cost"), formatDollars(2 * cost));
     panel_->setDevicePricing("groq-tsp-v1", 300, 1.0);
@@ -359,11 +369,14 @@ void TestSimViews::chipsControlResimulates() {
     QCOMPARE(panel_->result()->summary.chips, 400);
     QCOMPARE(panel_->summaryStrip()->valueText("chips"), QString("400"));
     const auto core400 = coreResult70b(400);
-    QCOMPARE(panel_->summaryStrip()->valueText("tokens_per_s"), formatRate(core400.summary.tokensPerSecPerUser));
-    QVERIFY(panel_->summaryStrip()->valueText("tokens_per_s") != formatRate(expected_->summary.tokensPerSecPerUser));
+    QCOMPARE(panel_->summaryStrip()->valueText("tokens_per_s"),
+             formatRate(core400.summary.tokensPerSecPerUser));
+    QVERIFY(panel_->summaryStrip()->valueText("tokens_per_s") !=
+            formatRate(expected_->summary.tokensPerSecPerUser));
     QCOMPARE(panel_->residencyView()->chipCount(), 400);
     // Several quick changes coalesce; the last one wins.
-    for (int chips : {420, 440, 460, 576}) panel_->chipsSpinBox()->setValue(chips);
+    for (int chips : {420, 440, 460, 576})
+        panel_->chipsSpinBox()->setValue(chips);
     QVERIFY(waitForSimulation());
     QCOMPARE(panel_->result()->summary.chips, 576);
     QCOMPARE(panel_->result()->summary.tokenLatencyMs, expected_->summary.tokenLatencyMs);
@@ -403,12 +416,14 @@ void TestSimViews::residencyAtContextCoreFunction() {
     QCOMPARE(same.slices, lpu.residency.slices);
     QCOMPARE(same.contextLimitTokens, lpu.residency.contextLimitTokens);
     const auto empty = residencyAtContext(hw, lpu.residency, expected_->options, 0);
-    for (const auto& chip : empty.chips) QCOMPARE(chip.bytes.kvCache, 0.0);
+    for (const auto& chip : empty.chips)
+        QCOMPARE(chip.bytes.kvCache, 0.0);
     int previous = -1;
     for (double tokens : {0.0, 1024.0, 8192.0, 32768.0, 65536.0}) {
         const auto map = residencyAtContext(hw, lpu.residency, expected_->options, tokens);
         int kv = 0;
-        for (const auto& slices : map.slices) kv += int(std::count(slices.begin(), slices.end(), SliceContent::KvCache));
+        for (const auto& slices : map.slices)
+            kv += int(std::count(slices.begin(), slices.end(), SliceContent::KvCache));
         QVERIFY2(kv >= previous, qPrintable(QString("KV slices fell at %1 tokens").arg(tokens)));
         previous = kv;
         const auto& layerChip = map.chips[std::size_t(lpu.partition.headChips)];
@@ -424,14 +439,17 @@ void TestSimViews::applyDevicePricingCoreFunction() {
     const auto& s = result.summary;
     QVERIFY(std::abs(s.economics.powerWatts - 150.0 * 576) < 1e-6);
     QVERIFY(std::abs(s.economics.energyPerTokenJoules - 150.0 * 576 / s.throughputTokensPerSec) < 1e-9);
-    QVERIFY(std::abs(s.economics.costPerMillionTokens - 0.5 * 576 / (s.throughputTokensPerSec * 3600) * 1e6) < 1e-9);
+    QVERIFY(std::abs(s.economics.costPerMillionTokens - 0.5 * 576 / (s.throughputTokensPerSec * 3600) * 1e6) <
+            1e-9);
     for (std::size_t i = 0; i < result.comparison.size(); ++i) {
         const auto& c = result.comparison[i];
         if (c.hardwareId == "h100-sxm") {
             QCOMPARE(c.economics.costPerHour, 5.0 * c.chips);
-            QVERIFY(std::abs(c.economics.energyPerTokenJoules - expected_->comparison[i].economics.energyPerTokenJoules * 2) < 1e-9);
+            QVERIFY(std::abs(c.economics.energyPerTokenJoules -
+                             expected_->comparison[i].economics.energyPerTokenJoules * 2) < 1e-9);
         } else if (c.hardwareId != "cpu-local") {
-            QCOMPARE(c.economics.costPerHour, expected_->comparison[i].economics.costPerHour); // not listed: unchanged
+            QCOMPARE(c.economics.costPerHour,
+                     expected_->comparison[i].economics.costPerHour); // not listed: unchanged
         }
     }
     applyDevicePricing(result, pricing); // idempotent

@@ -7,7 +7,8 @@ ResidencyMap residencyAtContext(const HardwareDescription& hw, const ResidencyMa
     std::vector<ChipAssignment> chips = simulated.chips;
     const double positions = tokens < 0 ? 0.0 : tokens;
     // kvBytesPerToken already covers all users of the chip (planner.h), so it scales with positions only.
-    for (auto& chip : chips) chip.bytes.kvCache = chip.kvBytesPerToken * positions;
+    for (auto& chip : chips)
+        chip.bytes.kvCache = chip.kvBytesPerToken * positions;
     return buildResidency(hw, chips, options);
 }
 
@@ -26,7 +27,8 @@ void reprice(DeviceSummary& summary, const std::map<std::string, DevicePricing>&
 
 void applyDevicePricing(SimulationResult& result, const std::map<std::string, DevicePricing>& pricing) {
     reprice(result.summary, pricing);
-    for (auto& device : result.comparison) reprice(device, pricing);
+    for (auto& device : result.comparison)
+        reprice(device, pricing);
 }
 
 } // namespace wb::sim

@@ -39,8 +39,9 @@ LatencyComparisonView::LatencyComparisonView(QWidget* parent) : QWidget(parent) 
     plot_ = new QCustomPlot;
     plot_->plotLayout()->clear();
     plot_->plotLayout()->addElement(
-        0, 0, new QCPTextElement(plot_, tr("One user's decode speed: LPU static schedule vs GPU/CPU roofline"),
-                                 QFont(font().family(), static_cast<int>(font().pointSizeF() * 1.1), QFont::Bold)));
+        0, 0,
+        new QCPTextElement(plot_, tr("One user's decode speed: LPU static schedule vs GPU/CPU roofline"),
+                           QFont(font().family(), static_cast<int>(font().pointSizeF() * 1.1), QFont::Bold)));
     auto* row = new QCPLayoutGrid;
     plot_->plotLayout()->addElement(1, 0, row);
     latencyRect_ = makeBarRect(plot_, tr("token latency (ms, log scale; lower is better)"));
@@ -48,9 +49,10 @@ LatencyComparisonView::LatencyComparisonView(QWidget* parent) : QWidget(parent) 
     row->addElement(0, 0, latencyRect_);
     row->addElement(0, 1, rateRect_);
     plot_->setMinimumHeight(260);
-    plot_->setToolTip(tr("The LPU keeps every weight in on-chip SRAM and runs a static schedule; a GPU or CPU at "
-                         "batch 1 reads all weights from memory for every token, so its token latency is about "
-                         "model bytes / memory bandwidth (divided by the efficiency MBU)."));
+    plot_->setToolTip(
+        tr("The LPU keeps every weight in on-chip SRAM and runs a static schedule; a GPU or CPU at "
+           "batch 1 reads all weights from memory for every token, so its token latency is about "
+           "model bytes / memory bandwidth (divided by the efficiency MBU)."));
     splitter->addWidget(plot_);
     table_ = new QTableWidget;
     table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -58,7 +60,8 @@ LatencyComparisonView::LatencyComparisonView(QWidget* parent) : QWidget(parent) 
     table_->setAlternatingRowColors(true);
     splitter->addWidget(table_);
     splitter->setStretchFactor(0, 3);
-    splitter->setStretchFactor(1, 2);
+    splitter->setStretchFactor(1, 1);
+    splitter->setSizes({620, 220});
     layout->addWidget(splitter);
     addPngExportMenu(plot_);
 }
@@ -70,7 +73,8 @@ void LatencyComparisonView::setResult(SharedResult result) {
     plot_->clearItems();
     if (result_) {
         devices_.push_back(&result_->summary);
-        for (const auto& c : result_->comparison) devices_.push_back(&c);
+        for (const auto& c : result_->comparison)
+            devices_.push_back(&c);
     }
     auto ticker = QSharedPointer<QCPAxisTickerText>::create();
     double latencyMax = 1e-3, latencyMin = 1e9, rateMax = 1e-3, rateMin = 1e9;
@@ -126,10 +130,10 @@ void LatencyComparisonView::setResult(SharedResult result) {
 }
 
 void LatencyComparisonView::fillTable() {
-    const QStringList headers = {tr("device"),      tr("method"),        tr("chips"),       tr("token latency"),
-                                 tr("tok/s per user"), tr("tok/s total"), tr("TTFT"),        tr("bound"),
-                                 tr("power"),       tr("$ per hour"),    tr("energy/token"), tr("$ per M tokens"),
-                                 tr("note")};
+    const QStringList headers = {
+        tr("device"),       tr("method"),         tr("chips"), tr("token latency"), tr("tok/s per user"),
+        tr("tok/s total"),  tr("TTFT"),           tr("bound"), tr("power"),         tr("$ per hour"),
+        tr("energy/token"), tr("$ per M tokens"), tr("note")};
     table_->clear();
     table_->setColumnCount(static_cast<int>(headers.size()));
     table_->setHorizontalHeaderLabels(headers);
@@ -165,8 +169,9 @@ void LatencyComparisonView::fillTable() {
 }
 
 QString LatencyComparisonView::deviceId(int device) const {
-    return device >= 0 && device < deviceCount() ? QString::fromStdString(devices_[std::size_t(device)]->hardwareId)
-                                                 : QString();
+    return device >= 0 && device < deviceCount()
+               ? QString::fromStdString(devices_[std::size_t(device)]->hardwareId)
+               : QString();
 }
 
 double LatencyComparisonView::plottedLatencyMs(int device) const {
@@ -189,6 +194,8 @@ double LatencyComparisonView::plottedTokensPerSecond(int device) const {
     return -1;
 }
 
-bool LatencyComparisonView::savePng(const QString& path) { return saveWidgetPng(this, path); }
+bool LatencyComparisonView::savePng(const QString& path) {
+    return saveWidgetPng(this, path);
+}
 
 } // namespace wb::simviews

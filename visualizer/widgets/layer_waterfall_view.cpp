@@ -25,12 +25,15 @@ LayerWaterfallView::LayerWaterfallView(QWidget* parent) : QWidget(parent) {
     plot_->setNoAntialiasingOnDrag(true);
     plot_->plotLayout()->insertRow(0);
     plot_->plotLayout()->addElement(
-        0, 0, new QCPTextElement(plot_, tr("Decode time per layer, split by what the critical path waited for"),
-                                 QFont(font().family(), static_cast<int>(font().pointSizeF() * 1.1), QFont::Bold)));
+        0, 0,
+        new QCPTextElement(plot_, tr("Decode time per layer, split by what the critical path waited for"),
+                           QFont(font().family(), static_cast<int>(font().pointSizeF() * 1.1), QFont::Bold)));
     plot_->yAxis->setLabel(tr("time per token (\u00b5s)"));
     plot_->xAxis->setLabel(tr("layer"));
     plot_->legend->setVisible(true);
-    plot_->legend->setBrush(QColor(255, 255, 255, 220));
+    plot_->legend->setBrush(QColor(255, 255, 255, 230));
+    plot_->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+    plot_->legend->setWrap(6);
     plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
     plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     plot_->axisRect()->setRangeDrag(Qt::Horizontal);
@@ -66,7 +69,8 @@ void LayerWaterfallView::setResult(SharedResult result) {
     std::vector<int> layers;
     if (result_->lpu) {
         const auto& timings = result_->lpu->decode.layers;
-        for (const auto& t : timings) layers.push_back(t.layer);
+        for (const auto& t : timings)
+            layers.push_back(t.layer);
         for (int k = 0; k < sim::kBoundKinds; ++k) {
             const auto kind = static_cast<sim::BoundKind>(k);
             auto* bars = addSeries(boundText(kind), colorFor(kind));
@@ -76,9 +80,11 @@ void LayerWaterfallView::setResult(SharedResult result) {
         plot_->yAxis->setLabel(tr("critical-path time per token (\u00b5s)"));
     } else {
         const auto& s = result_->summary;
-        for (const auto& [layer, us] : s.perLayerUs) layers.push_back(layer);
+        for (const auto& [layer, us] : s.perLayerUs)
+            layers.push_back(layer);
         for (const char* bound : {"memory", "compute"}) {
-            auto* bars = addSeries(tr("%1-bound").arg(QLatin1String(bound)), colorForBoundName(QLatin1String(bound)));
+            auto* bars =
+                addSeries(tr("%1-bound").arg(QLatin1String(bound)), colorForBoundName(QLatin1String(bound)));
             for (std::size_t i = 0; i < s.perLayerUs.size(); ++i)
                 bars->addData(double(i), s.perLayerBound[i] == bound ? s.perLayerUs[i].second : 0.0);
         }
@@ -89,19 +95,26 @@ void LayerWaterfallView::setResult(SharedResult result) {
     for (int i = 0; i < layerCount_; ++i) {
         const int layer = layers[std::size_t(i)];
         const bool edge = layer < 0 || layer >= modelLayers;
-        if (edge || layer % every == 0) ticker->addTick(i, layerName(layer, modelLayers));
+        // Layer 0 sits next to "embed": label it only when every layer is labelled.
+        if (edge || (layer % every == 0 && (layer > 0 || every == 1)))
+            ticker->addTick(i, layerName(layer, modelLayers));
     }
     plot_->xAxis->setTicker(ticker);
     plot_->xAxis->setRange(-1, layerCount_);
     bool found = false;
     const QCPRange yRange = below != nullptr ? below->getValueRange(found) : QCPRange(0, 1);
-    plot_->yAxis->setRange(0, found ? yRange.upper * 1.12 : 1.0);
+    // Headroom above the tallest bar keeps the legend clear of the bars.
+    plot_->yAxis->setRange(0, found ? yRange.upper * 1.3 : 1.0);
     plot_->replot();
 }
 
-int LayerWaterfallView::barCount() const { return layerCount_; }
+int LayerWaterfallView::barCount() const {
+    return layerCount_;
+}
 
-int LayerWaterfallView::seriesCount() const { return plot_->plottableCount(); }
+int LayerWaterfallView::seriesCount() const {
+    return plot_->plottableCount();
+}
 
 int LayerWaterfallView::seriesPoints(int series) const {
     auto* bars = qobject_cast<QCPBars*>(plot_->plottable(series));
@@ -152,13 +165,17 @@ bool LayerWaterfallView::eventFilter(QObject* watched, QEvent* event) {
     if (watched == plot_ && event->type() == QEvent::MouseMove) {
         auto* mouse = static_cast<QMouseEvent*>(event);
         const int index = static_cast<int>(std::lround(plot_->xAxis->pixelToCoord(mouse->position().x())));
-        if (plot_->axisRect()->rect().contains(mouse->position().toPoint()) && index >= 0 && index < layerCount_)
+        if (plot_->axisRect()->rect().contains(mouse->position().toPoint()) && index >= 0 &&
+            index < layerCount_)
             QToolTip::showText(mouse->globalPosition().toPoint(), describeLayer(index), plot_);
-        else QToolTip::hideText();
+        else
+            QToolTip::hideText();
     }
     return QWidget::eventFilter(watched, event);
 }
 
-bool LayerWaterfallView::savePng(const QString& path) { return saveWidgetPng(this, path); }
+bool LayerWaterfallView::savePng(const QString& path) {
+    return saveWidgetPng(this, path);
+}
 
 } // namespace wb::simviews

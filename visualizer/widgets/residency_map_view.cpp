@@ -21,9 +21,13 @@ constexpr int kChipLabelWidth = 130;
 constexpr int kHeaderHeight = 34;
 constexpr int kHemisphereGap = 6;
 
-QString megabytes(double bytes) { return QString::number(bytes / 1e6, 'f', bytes >= 100e6 ? 0 : 1) + " MB"; }
+QString megabytes(double bytes) {
+    return QString::number(bytes / 1e6, 'f', bytes >= 100e6 ? 0 : 1) + " MB";
+}
 
-QString tokensText(double tokens) { return formatCount(tokens); }
+QString tokensText(double tokens) {
+    return formatCount(tokens);
+}
 
 } // namespace
 
@@ -70,8 +74,10 @@ public:
         const double w = cellWidth();
         int x = p.x() - kChipLabelWidth;
         const int westWidth = static_cast<int>(hemisphereSize() * w);
-        if (x >= westWidth + kHemisphereGap) x -= kHemisphereGap;
-        else if (x >= westWidth) return false;
+        if (x >= westWidth + kHemisphereGap)
+            x -= kHemisphereGap;
+        else if (x >= westWidth)
+            return false;
         slice = static_cast<int>(x / w);
         return slice >= 0 && slice < view_->sliceCount();
     }
@@ -91,7 +97,8 @@ protected:
         }
         paintHeader(painter);
         const int first = std::max(0, (event->rect().top() - kHeaderHeight) / rowHeight_);
-        const int last = std::min(view_->chipCount() - 1, (event->rect().bottom() - kHeaderHeight) / rowHeight_);
+        const int last =
+            std::min(view_->chipCount() - 1, (event->rect().bottom() - kHeaderHeight) / rowHeight_);
         QFont labelFont = font();
         labelFont.setPointSizeF(std::min(font().pointSizeF() * 0.85, rowHeight_ * 0.65));
         painter.setFont(labelFont);
@@ -102,18 +109,29 @@ protected:
             if (rowHeight_ >= 9) {
                 const auto& a = map.chips[std::size_t(c)];
                 QString label = QStringLiteral("chip %1").arg(a.chip);
-                if (a.role == sim::ChipRole::Head) label += tr(" \u00b7 head");
+                if (a.role == sim::ChipRole::Head)
+                    label += tr(" \u00b7 head");
                 else if (a.role == sim::ChipRole::Layers)
                     label += a.layerCount == 1 ? tr(" \u00b7 L%1").arg(a.firstLayer)
-                                               : tr(" \u00b7 L%1\u2013%2").arg(a.firstLayer).arg(a.firstLayer + a.layerCount - 1);
-                else label += tr(" \u00b7 spare");
+                                               : tr(" \u00b7 L%1\u2013%2")
+                                                     .arg(a.firstLayer)
+                                                     .arg(a.firstLayer + a.layerCount - 1);
+                else
+                    label += tr(" \u00b7 spare");
                 painter.setPen(palette().color(QPalette::Text));
                 painter.drawText(QRect(6, cell(c, 0).top(), kChipLabelWidth - 10, rowHeight_),
                                  Qt::AlignVCenter | Qt::AlignLeft, label);
             } else if (c % 50 == 0) {
+                // Rows too thin for a label each: a labelled tick every 50 chips.
+                QFont tickFont = font();
+                tickFont.setPointSizeF(font().pointSizeF() * 0.85);
+                painter.setFont(tickFont);
                 painter.setPen(palette().color(QPalette::Text));
-                painter.drawText(QRect(6, cell(c, 0).top() - 6, kChipLabelWidth - 10, 14),
-                                 Qt::AlignVCenter | Qt::AlignLeft, QStringLiteral("chip %1").arg(c));
+                const int y = cell(c, 0).top();
+                painter.drawLine(kChipLabelWidth - 8, y, kChipLabelWidth - 2, y);
+                painter.drawText(QRect(6, std::max(y - 8, kHeaderHeight), kChipLabelWidth - 18, 16),
+                                 Qt::AlignVCenter | Qt::AlignRight, QStringLiteral("chip %1").arg(c));
+                painter.setFont(labelFont);
             }
         }
     }
@@ -131,8 +149,8 @@ protected:
                          tr("west hemisphere: MEM slices 0\u2013%1").arg(half - 1));
         painter.drawText(QRect(east.left(), 2, east.width(), 14), Qt::AlignCenter,
                          tr("east hemisphere: MEM slices %1\u2013%2").arg(half).arg(view_->sliceCount() - 1));
-        painter.drawText(QRect(6, 2, kChipLabelWidth - 10, kHeaderHeight - 4), Qt::AlignLeft | Qt::AlignBottom,
-                         tr("chip"));
+        painter.drawText(QRect(6, 2, kChipLabelWidth - 10, kHeaderHeight - 4),
+                         Qt::AlignLeft | Qt::AlignBottom, tr("chip"));
         for (int s = 0; s < view_->sliceCount(); s += 4) {
             const QRect c = cell(0, s);
             painter.drawText(QRect(c.left() - 10, 16, 24, 16), Qt::AlignCenter, QString::number(s));
@@ -168,11 +186,13 @@ ResidencyMapView::ResidencyMapView(QWidget* parent) : QWidget(parent) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     auto* top = new QHBoxLayout;
-    for (auto content : {sim::SliceContent::Weights, sim::SliceContent::KvCache, sim::SliceContent::Activations,
-                         sim::SliceContent::Instructions, sim::SliceContent::Free}) {
+    for (auto content :
+         {sim::SliceContent::Weights, sim::SliceContent::KvCache, sim::SliceContent::Activations,
+          sim::SliceContent::Instructions, sim::SliceContent::Free}) {
         auto* swatch = new QLabel;
         swatch->setFixedSize(12, 12);
-        swatch->setStyleSheet(QStringLiteral("background:%1; border:1px solid #888;").arg(colorFor(content).name()));
+        swatch->setStyleSheet(
+            QStringLiteral("background:%1; border:1px solid #888;").arg(colorFor(content).name()));
         top->addWidget(swatch);
         top->addWidget(new QLabel(displayName(content)));
         top->addSpacing(8);
@@ -182,8 +202,9 @@ ResidencyMapView::ResidencyMapView(QWidget* parent) : QWidget(parent) {
     top->addWidget(tokensLabel_);
     slider_ = new QSlider(Qt::Horizontal);
     slider_->setMinimumWidth(220);
-    slider_->setToolTip(tr("Scrub the context length: the KV cache grows by the same bytes per token on every "
-                           "layer chip until it runs out of SRAM; then the deployment needs more chips."));
+    slider_->setToolTip(
+        tr("Scrub the context length: the KV cache grows by the same bytes per token on every "
+           "layer chip until it runs out of SRAM; then the deployment needs more chips."));
     top->addWidget(slider_);
     layout->addLayout(top);
     statusLabel_ = new QLabel;
@@ -221,9 +242,13 @@ void ResidencyMapView::setResult(SharedResult result) {
     grid_->fitRows(scroll_->viewport()->height());
 }
 
-void ResidencyMapView::setTokens(int tokens) { slider_->setValue(tokens); }
+void ResidencyMapView::setTokens(int tokens) {
+    slider_->setValue(tokens);
+}
 
-int ResidencyMapView::tokens() const { return slider_->value(); }
+int ResidencyMapView::tokens() const {
+    return slider_->value();
+}
 
 void ResidencyMapView::rebuildMap() {
     if (!result_ || !result_->lpu) {
@@ -236,8 +261,10 @@ void ResidencyMapView::rebuildMap() {
         return;
     }
     const auto& lpu = *result_->lpu;
-    if (slider_->value() == static_cast<int>(result_->options.context)) map_ = lpu.residency;
-    else map_ = sim::residencyAtContext(result_->hardware, lpu.residency, result_->options, slider_->value());
+    if (slider_->value() == static_cast<int>(result_->options.context))
+        map_ = lpu.residency;
+    else
+        map_ = sim::residencyAtContext(result_->hardware, lpu.residency, result_->options, slider_->value());
     tokensLabel_->setText(tr("context: <b>%1</b> tokens per user").arg(tokensText(slider_->value())));
     statusLabel_->setText(statusText());
     grid_->setMinimumHeight(kHeaderHeight + chipCount() * grid_->rowHeight() + 4);
@@ -261,9 +288,10 @@ QString ResidencyMapView::statusText() const {
     if (map_.contextLimitTokens > 0)
         text += tr(" SRAM runs out at about %1 tokens per user.").arg(tokensText(map_.contextLimitTokens));
     if (overflowing > 0)
-        text += tr(" <span style='color:#c0392b'><b>Does not fit:</b> the KV cache overflows SRAM on %1 chips; "
-                   "the planner would need more chips.</span>")
-                    .arg(overflowing);
+        text +=
+            tr(" <span style='color:#c0392b'><b>Does not fit:</b> the KV cache overflows SRAM on %1 chips; "
+               "the planner would need more chips.</span>")
+                .arg(overflowing);
     return text;
 }
 
@@ -286,21 +314,32 @@ QString ResidencyMapView::describeCell(int chip, int slice) const {
     if (a.role == sim::ChipRole::Head)
         owner = tr("embedding table + output projection, shard %1 of %2").arg(a.tpRank + 1).arg(a.tpDegree);
     else if (a.role == sim::ChipRole::Layers)
-        owner = tr("layer%1 %2, tensor-parallel rank %3 of %4 (pipeline stage %5)")
-                    .arg(a.layerCount > 1 ? "s" : "")
-                    .arg(a.layerCount > 1 ? QStringLiteral("%1\u2013%2").arg(a.firstLayer).arg(a.firstLayer + a.layerCount - 1)
-                                          : QString::number(a.firstLayer))
-                    .arg(a.tpRank + 1)
-                    .arg(a.tpDegree)
-                    .arg(a.stage);
+        owner =
+            tr("layer%1 %2, tensor-parallel rank %3 of %4 (pipeline stage %5)")
+                .arg(a.layerCount > 1 ? "s" : "")
+                .arg(a.layerCount > 1
+                         ? QStringLiteral("%1\u2013%2").arg(a.firstLayer).arg(a.firstLayer + a.layerCount - 1)
+                         : QString::number(a.firstLayer))
+                .arg(a.tpRank + 1)
+                .arg(a.tpDegree)
+                .arg(a.stage);
     switch (content) {
-    case sim::SliceContent::Weights: text += tr("<b>weights</b> of %1").arg(owner); break;
-    case sim::SliceContent::KvCache: text += tr("<b>KV cache</b> (K and V rows of every cached token) of %1").arg(owner); break;
-    case sim::SliceContent::Activations: text += tr("<b>activations</b>: buffers for the token rows in flight"); break;
-    case sim::SliceContent::Instructions:
-        text += tr("<b>instruction memory</b>: the compiled program lives in MEM slices and takes SRAM from weights");
+    case sim::SliceContent::Weights:
+        text += tr("<b>weights</b> of %1").arg(owner);
         break;
-    case sim::SliceContent::Free: text += tr("<b>free</b>"); break;
+    case sim::SliceContent::KvCache:
+        text += tr("<b>KV cache</b> (K and V rows of every cached token) of %1").arg(owner);
+        break;
+    case sim::SliceContent::Activations:
+        text += tr("<b>activations</b>: buffers for the token rows in flight");
+        break;
+    case sim::SliceContent::Instructions:
+        text += tr("<b>instruction memory</b>: the compiled program lives in MEM slices and takes SRAM from "
+                   "weights");
+        break;
+    case sim::SliceContent::Free:
+        text += tr("<b>free</b>");
+        break;
     }
     text += tr("<br>this chip: weights %1, KV %2, activations %3, instructions %4")
                 .arg(megabytes(a.bytes.weights), megabytes(a.bytes.kvCache), megabytes(a.bytes.activations),
@@ -316,8 +355,12 @@ QRect ResidencyMapView::cellRect(int chip, int slice) const {
     return visible.contains(r.center()) ? r : QRect();
 }
 
-QString ResidencyMapView::hoverText() const { return grid_->hoverText; }
+QString ResidencyMapView::hoverText() const {
+    return grid_->hoverText;
+}
 
-bool ResidencyMapView::savePng(const QString& path) { return saveWidgetPng(this, path); }
+bool ResidencyMapView::savePng(const QString& path) {
+    return saveWidgetPng(this, path);
+}
 
 } // namespace wb::simviews

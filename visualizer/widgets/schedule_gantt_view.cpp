@@ -9,6 +9,7 @@
 #include <QWheelEvent>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace wb::simviews {
 namespace {
@@ -18,7 +19,9 @@ constexpr int kAxisHeight = 22;
 constexpr int kLabelWidth = 150;
 constexpr double kMinimumWindowCycles = 40;
 
-QString withThousands(double value) { return formatCount(value); }
+QString withThousands(double value) {
+    return formatCount(value);
+}
 
 QString byteText(double bytes) {
     if (bytes >= 1e9) return QString::number(bytes / 1e9, 'f', 2) + " GB";
@@ -58,17 +61,36 @@ void ScheduleGanttView::setResult(SharedResult result) {
                             result_->lpu->decode.makespan == result->lpu->decode.makespan;
     result_ = std::move(result);
     rebuildRows();
-    if (!sameLength) showAll();
     hoverOp_ = -1;
     updateScrollBar();
+    if (!sameLength) {
+        // Open on the first pipeline stage, fitted in time: one layer's ops on every unit of its chips.
+        showAll();
+        if (result_ && result_->lpu && !oneRowPerChip_) {
+            scrollToChip(result_->lpu->partition.headChips);
+            fitVisibleRows();
+        }
+    }
     update();
 }
 
 void ScheduleGanttView::setOneRowPerChip(bool oneRow) {
     if (oneRow == oneRowPerChip_) return;
+    const int topChip =
+        rows_.empty() ? 0 : rows_[std::size_t(std::min(firstVisibleRow(), rowCount() - 1))].chip;
     oneRowPerChip_ = oneRow;
     rebuildRows();
-    updateScrollBar();
+    if (oneRow) {
+        // The whole deployment at once: every chip a thin row, the whole step in time.
+        rowHeight_ = std::clamp(plotArea().height() / std::max(1, rowCount()), 2, 15);
+        updateScrollBar();
+        scrollBar_->setValue(0);
+        showAll();
+    } else {
+        rowHeight_ = 15;
+        updateScrollBar();
+        scrollToChip(topChip);
+    }
     update();
 }
 
@@ -101,7 +123,8 @@ void ScheduleGanttView::rebuildRows() {
             }
             continue;
         }
-        const int unitSlot = unitRow.unit == sim::UnitKind::C2c ? 4 + unitRow.index : static_cast<int>(unitRow.unit);
+        const int unitSlot =
+            unitRow.unit == sim::UnitKind::C2c ? 4 + unitRow.index : static_cast<int>(unitRow.unit);
         const auto slot = chip * unitsPerChip + static_cast<std::size_t>(unitSlot);
         // The four compute units always show (an idle unit is information); links only when used.
         if (unitRow.unit == sim::UnitKind::C2c && !used[slot]) continue;
@@ -118,8 +141,9 @@ void ScheduleGanttView::rebuildRows() {
         r.longestOp = std::max(r.longestOp, double(op.end - op.start));
     }
     for (auto& row : rows_)
-        std::stable_sort(row.ops.begin(), row.ops.end(),
-                         [&](int a, int b) { return schedule.ops[std::size_t(a)].start < schedule.ops[std::size_t(b)].start; });
+        std::stable_sort(row.ops.begin(), row.ops.end(), [&](int a, int b) {
+            return schedule.ops[std::size_t(a)].start < schedule.ops[std::size_t(b)].start;
+        });
 }
 
 QRect ScheduleGanttView::plotArea() const {
@@ -152,9 +176,13 @@ double ScheduleGanttView::xToCycle(double x) const {
     return t0_ + (x - area.left()) / std::max(1, area.width()) * (t1_ - t0_);
 }
 
-int ScheduleGanttView::rowTop(int row) const { return plotArea().top() + row * rowHeight_ - scrollBar_->value(); }
+int ScheduleGanttView::rowTop(int row) const {
+    return plotArea().top() + row * rowHeight_ - scrollBar_->value();
+}
 
-int ScheduleGanttView::firstVisibleRow() const { return std::max(0, scrollBar_->value() / rowHeight_); }
+int ScheduleGanttView::firstVisibleRow() const {
+    return std::max(0, scrollBar_->value() / rowHeight_);
+}
 
 int ScheduleGanttView::lastVisibleRow() const {
     const int last = (scrollBar_->value() + plotArea().height() - 1) / rowHeight_;
@@ -182,6 +210,20 @@ void ScheduleGanttView::showAll() {
     setTimeWindow(0, makespan);
 }
 
+void ScheduleGanttView::fitVisibleRows() {
+    if (!result_ || !result_->lpu || rows_.empty()) return;
+    const auto& ops = result_->lpu->decode.ops;
+    double first = std::numeric_limits<double>::max(), last = 0;
+    for (int r = firstVisibleRow(); r <= lastVisibleRow(); ++r)
+        for (int op : rows_[std::size_t(r)].ops) {
+            first = std::min(first, double(ops[std::size_t(op)].start));
+            last = std::max(last, double(ops[std::size_t(op)].end));
+        }
+    if (last <= first) return;
+    const double margin = (last - first) * 0.03;
+    setTimeWindow(first - margin, last + margin);
+}
+
 void ScheduleGanttView::setRowHeight(int pixels) {
     const int top = firstVisibleRow();
     rowHeight_ = std::clamp(pixels, 2, 40);
@@ -203,8 +245,9 @@ std::size_t ScheduleGanttView::firstOpEndingAfter(const Row& row, double cycle) 
     const auto& ops = result_->lpu->decode.ops;
     // Ops are sorted by start; none lasts longer than row.longestOp, so earlier ones end before `cycle`.
     const double from = cycle - row.longestOp;
-    const auto it = std::lower_bound(row.ops.begin(), row.ops.end(), from,
-                                     [&](int op, double t) { return double(ops[std::size_t(op)].start) < t; });
+    const auto it = std::lower_bound(row.ops.begin(), row.ops.end(), from, [&](int op, double t) {
+        return double(ops[std::size_t(op)].start) < t;
+    });
     return static_cast<std::size_t>(it - row.ops.begin());
 }
 
@@ -267,7 +310,8 @@ QString ScheduleGanttView::describeOp(int opIndex) const {
     const auto& schedule = result_->lpu->decode;
     const auto& op = schedule.ops[std::size_t(opIndex)];
     const int modelLayers = static_cast<int>(result_->model.layers);
-    QString text = QStringLiteral("<b>%1</b> &mdash; %2<br>").arg(QString::fromUtf8(op.label), displayName(op.kind));
+    QString text =
+        QStringLiteral("<b>%1</b> &mdash; %2<br>").arg(QString::fromUtf8(op.label), displayName(op.kind));
     text += QStringLiteral("chip %1, unit %2%3, layer %4<br>")
                 .arg(op.chip)
                 .arg(unitText(op.unit))
@@ -278,9 +322,11 @@ QString ScheduleGanttView::describeOp(int opIndex) const {
                      withThousands(double(op.end - op.start)))
                 .arg(schedule.cyclesToUs(op.end - op.start), 0, 'f', 2);
     if (op.readyAt > op.end)
-        text += QStringLiteral("result usable at cycle %1 (pipeline or link latency)<br>").arg(withThousands(double(op.readyAt)));
+        text += QStringLiteral("result usable at cycle %1 (pipeline or link latency)<br>")
+                    .arg(withThousands(double(op.readyAt)));
     if (op.bytes > 0) text += QStringLiteral("data: %1<br>").arg(byteText(op.bytes));
-    if (op.kind == sim::OpKind::Send && op.peerChip >= 0) text += QStringLiteral("to chip %1<br>").arg(op.peerChip);
+    if (op.kind == sim::OpKind::Send && op.peerChip >= 0)
+        text += QStringLiteral("to chip %1<br>").arg(op.peerChip);
     if (op.criticalPred >= 0) {
         const auto& pred = schedule.ops[std::size_t(op.criticalPred)];
         text += QStringLiteral("waited for: %1 on chip %2 %3<br>")
@@ -326,8 +372,8 @@ void ScheduleGanttView::paintLegend(QPainter& painter) {
     painter.setFont(small);
     int x = 8;
     const int y = 5;
-    for (auto kind : {sim::OpKind::WeightRead, sim::OpKind::KvWrite, sim::OpKind::Dequantize, sim::OpKind::MatMul,
-                      sim::OpKind::Vector, sim::OpKind::LaneReduce, sim::OpKind::Send}) {
+    for (auto kind : {sim::OpKind::WeightRead, sim::OpKind::KvWrite, sim::OpKind::Dequantize,
+                      sim::OpKind::MatMul, sim::OpKind::Vector, sim::OpKind::LaneReduce, sim::OpKind::Send}) {
         painter.fillRect(QRect(x, y + 2, 12, 12), colorFor(kind));
         const QString name = displayName(kind);
         painter.setPen(palette().color(QPalette::Text));
@@ -362,24 +408,42 @@ void ScheduleGanttView::paintLabels(QPainter& painter, const QRect& area, int fi
         const auto& row = rows_[std::size_t(r)];
         const int top = rowTop(r);
         const bool chipStart = r == 0 || rows_[std::size_t(r - 1)].chip != row.chip;
-        if (row.chip % 2 == 1) painter.fillRect(QRect(0, top, area.right(), rowHeight_), shade);
+        if (row.chip % 2 == 1 && rowHeight_ >= 6)
+            painter.fillRect(QRect(0, top, area.right(), rowHeight_), shade);
         if (chipStart && rowHeight_ >= 4 && !oneRowPerChip_) {
             painter.setPen(separator);
             painter.drawLine(0, top, area.right(), top);
         }
-        if (rowHeight_ < 8) continue;
+        if (rowHeight_ < 8) {
+            // Rows too thin for a label each: a labelled tick every 50 chips.
+            if (chipStart && row.chip % 50 == 0) {
+                QFont tickFont = font();
+                tickFont.setPointSizeF(font().pointSizeF() * 0.85);
+                painter.setFont(tickFont);
+                painter.setPen(palette().color(QPalette::Text));
+                painter.drawLine(kLabelWidth - 8, top, kLabelWidth - 2, top);
+                painter.drawText(QRect(6, std::max(top - 8, area.top()), kLabelWidth - 18, 16),
+                                 Qt::AlignVCenter | Qt::AlignRight, QStringLiteral("chip %1").arg(row.chip));
+                painter.setFont(labelFont);
+            }
+            continue;
+        }
         painter.setPen(palette().color(QPalette::Text));
         if (oneRowPerChip_ || chipStart || r == first) {
             QString chipText = QStringLiteral("chip %1").arg(row.chip);
-            const int stage = row.chip >= partition.headChips ? (row.chip - partition.headChips) / std::max(1, partition.tensorParallel) : -1;
-            if (row.chip < partition.headChips) chipText += tr(" \u00b7 head");
-            else if (stage < partition.stages) chipText += tr(" \u00b7 stage %1").arg(stage);
+            const int stage = row.chip >= partition.headChips
+                                  ? (row.chip - partition.headChips) / std::max(1, partition.tensorParallel)
+                                  : -1;
+            if (row.chip < partition.headChips)
+                chipText += tr(" \u00b7 head");
+            else if (stage < partition.stages)
+                chipText += tr(" \u00b7 stage %1").arg(stage);
             painter.drawText(QRect(6, top, 96, rowHeight_), Qt::AlignVCenter | Qt::AlignLeft, chipText);
         }
         if (!oneRowPerChip_) {
             painter.setPen(palette().color(QPalette::PlaceholderText));
-            painter.drawText(QRect(100, top, kLabelWidth - 106, rowHeight_), Qt::AlignVCenter | Qt::AlignRight,
-                             rowLabel(row));
+            painter.drawText(QRect(100, top, kLabelWidth - 106, rowHeight_),
+                             Qt::AlignVCenter | Qt::AlignRight, rowLabel(row));
         }
     }
     painter.restore();
@@ -417,7 +481,8 @@ void ScheduleGanttView::paintOps(QPainter& painter, const QRect& area, int first
             lastPixel = std::max(lastPixel, right - 1);
             if (right - left > 46 && rowHeight_ >= 12) {
                 painter.setPen(Qt::white);
-                painter.drawText(QRect(left + 3, top, right - left - 6, barHeight), Qt::AlignVCenter | Qt::AlignLeft,
+                painter.drawText(QRect(left + 3, top, right - left - 6, barHeight),
+                                 Qt::AlignVCenter | Qt::AlignLeft,
                                  painter.fontMetrics().elidedText(QString::fromUtf8(op.label), Qt::ElideRight,
                                                                   right - left - 6));
             }
@@ -507,7 +572,9 @@ void ScheduleGanttView::mouseReleaseEvent(QMouseEvent* event) {
     }
 }
 
-void ScheduleGanttView::mouseDoubleClickEvent(QMouseEvent*) { showAll(); }
+void ScheduleGanttView::mouseDoubleClickEvent(QMouseEvent*) {
+    showAll();
+}
 
 void ScheduleGanttView::leaveEvent(QEvent*) {
     if (hoverOp_ >= 0) {
@@ -516,6 +583,8 @@ void ScheduleGanttView::leaveEvent(QEvent*) {
     }
 }
 
-bool ScheduleGanttView::savePng(const QString& path) { return saveWidgetPng(this, path); }
+bool ScheduleGanttView::savePng(const QString& path) {
+    return saveWidgetPng(this, path);
+}
 
 } // namespace wb::simviews

@@ -32,6 +32,8 @@ public:
     // factor > 1 zooms in, keeping the cycle under widget x-coordinate `anchorX` in place.
     void zoomTime(double factor, double anchorX);
     void showAll();
+    // Time window = the span of the ops in the rows now on screen.
+    void fitVisibleRows();
     void setRowHeight(int pixels);
     int rowHeight() const { return rowHeight_; }
     void scrollToChip(int chip);
@@ -64,8 +66,8 @@ protected:
 private:
     struct Row {
         int chip = 0;
-        int unit = 0;  // UnitKind, or -1 for a whole-chip row
-        int index = 0; // C2C link
+        int unit = 0;         // UnitKind, or -1 for a whole-chip row
+        int index = 0;        // C2C link
         std::vector<int> ops; // by start cycle
         double longestOp = 0; // cycles, bounds the search back from the window start
     };

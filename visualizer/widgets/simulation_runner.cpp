@@ -51,7 +51,8 @@ void SimulationRunner::start(const SimulationRequest& request) {
         } catch (const std::exception& e) {
             error = QString::fromStdString(e.what());
         }
-        QMetaObject::invokeMethod(this, [this, result, error] { onDone(result, error); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [this, result, error] { onDone(result, error); }, Qt::QueuedConnection);
     });
 }
 
@@ -63,8 +64,10 @@ void SimulationRunner::onDone(SharedResult result, const QString& error) {
         pending_.reset();
         start(next);
     }
-    if (result) Q_EMIT finished(std::move(result));
-    else Q_EMIT failed(error);
+    if (result)
+        Q_EMIT finished(std::move(result));
+    else
+        Q_EMIT failed(error);
 }
 
 } // namespace wb::simviews

@@ -16,9 +16,9 @@
 namespace wb::simviews {
 
 struct SimulationRequest {
-    std::string modelPresetOrPath;     // preset id, or a .gguf path (read on the worker thread)
-    std::string hardwareId;            // built-in hardware
-    bool marketingBandwidth = false;   // LPU SRAM bandwidth: marketing 80 TB/s instead of paper 55 TiB/s
+    std::string modelPresetOrPath;   // preset id, or a .gguf path (read on the worker thread)
+    std::string hardwareId;          // built-in hardware
+    bool marketingBandwidth = false; // LPU SRAM bandwidth: marketing 80 TB/s instead of paper 55 TiB/s
     sim::DeploymentOptions options;
     sim::SimulationSettings settings;
     std::map<std::string, sim::DevicePricing> pricing; // per hardware id, the user's power and price

@@ -89,31 +89,35 @@ void SimulationSummaryStrip::setResult(const SharedResult& result) {
     QString chipsDetail;
     if (result->lpu) {
         const auto& plan = result->lpu->plan;
-        chipsDetail = tr("fewest %1; %2 decided").arg(plan.minimumChips).arg(QString::fromStdString(plan.decidedBy));
-        cards_.at(QStringLiteral("chips")).frame->setToolTip(
-            tr("Chips the model runs on. Planner: %1").arg(QString::fromStdString(plan.explanation)));
+        chipsDetail =
+            tr("fewest %1; %2 decided").arg(plan.minimumChips).arg(QString::fromStdString(plan.decidedBy));
+        cards_.at(QStringLiteral("chips"))
+            .frame->setToolTip(
+                tr("Chips the model runs on. Planner: %1").arg(QString::fromStdString(plan.explanation)));
     } else {
         chipsDetail = s.chips > 1 ? tr("devices, ideal tensor parallel") : tr("device");
     }
     setCard(QStringLiteral("chips"), QString::number(s.chips), chipsDetail);
     setCard(QStringLiteral("tokens_per_s"), formatRate(s.tokensPerSecPerUser),
             tr("batch %1, context %2").arg(result->options.batch).arg(result->options.context));
-    setCard(QStringLiteral("token_latency"), formatMilliseconds(s.tokenLatencyMs), QString::fromStdString(s.method));
+    setCard(QStringLiteral("token_latency"), formatMilliseconds(s.tokenLatencyMs),
+            QString::fromStdString(s.method));
     setCard(QStringLiteral("ttft"), formatMilliseconds(s.ttftMs),
-            result->lpu ? tr("prompt %1, chunk %2").arg(result->options.promptTokens).arg(result->lpu->prefillChunk)
-                        : tr("prompt %1").arg(result->options.promptTokens));
+            result->lpu
+                ? tr("prompt %1, chunk %2").arg(result->options.promptTokens).arg(result->lpu->prefillChunk)
+                : tr("prompt %1").arg(result->options.promptTokens));
     setCard(QStringLiteral("throughput"), formatRate(s.throughputTokensPerSec), tr("tokens/s, all users"));
     const QString bound = QString::fromStdString(s.bound);
     setCard(QStringLiteral("bound"), bound, tr("decode critical path"));
     cards_.at(QStringLiteral("bound")).frame->setToolTip(explainBoundName(bound));
     setCard(QStringLiteral("energy"), formatJoules(s.economics.energyPerTokenJoules),
-            tr("%1 kW deployment").arg(s.economics.powerWatts / 1000, 0, 'f', s.economics.powerWatts >= 10000 ? 0 : 2));
+            tr("%1 kW deployment")
+                .arg(s.economics.powerWatts / 1000, 0, 'f', s.economics.powerWatts >= 10000 ? 0 : 2));
     setCard(QStringLiteral("cost"), formatDollars(s.economics.costPerMillionTokens),
             tr("%1 per hour").arg(formatDollars(s.economics.costPerHour)));
     if (result->hardware.kind == sim::DeviceKind::Lpu) {
         const auto& lpu = result->hardware.lpu;
-        setCard(QStringLiteral("bandwidth"),
-                lpu.useMarketingBandwidth ? tr("marketing") : tr("paper"),
+        setCard(QStringLiteral("bandwidth"), lpu.useMarketingBandwidth ? tr("marketing") : tr("paper"),
                 tr("%1 TB/s per chip").arg(lpu.sramBandwidth() / 1e12, 0, 'f', 1));
     } else {
         setCard(QStringLiteral("bandwidth"), tr("n/a"), tr("not an LPU"));

@@ -21,6 +21,7 @@
 #include <QPushButton>
 #include <QRadioButton>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSlider>
 #include <QSpinBox>
 #include <QSplitter>
@@ -53,7 +54,8 @@ QWidget* linkedSliderSpin(QSlider* slider, QSpinBox* spin) {
 
 QComboBox* formatCombo(const QStringList& formats, const QString& tooltip) {
     auto* combo = new QComboBox;
-    for (const auto& f : formats) combo->addItem(f, f);
+    for (const auto& f : formats)
+        combo->addItem(f, f);
     combo->setToolTip(tooltip);
     return combo;
 }
@@ -73,15 +75,18 @@ SimulatorPanel::SimulatorPanel(QWidget* parent) : QWidget(parent) {
     connect(debounce_, &QTimer::timeout, this, [this] { runner_->submit(currentRequest()); });
     connect(runner_, &SimulationRunner::finished, this, &SimulatorPanel::onResult);
     connect(runner_, &SimulationRunner::failed, this, &SimulatorPanel::onFailure);
-    connect(runner_, &SimulationRunner::started, this, [this] { statusLabel_->setText(tr("simulating\u2026")); });
+    connect(runner_, &SimulationRunner::started, this,
+            [this] { statusLabel_->setText(tr("simulating\u2026")); });
 
     auto* layout = new QHBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     auto* splitter = new QSplitter(Qt::Horizontal);
     auto* controlsScroll = new QScrollArea;
     controlsScroll->setWidgetResizable(true);
-    controlsScroll->setWidget(buildControls());
-    controlsScroll->setMinimumWidth(290);
+    QWidget* controls = buildControls();
+    controlsScroll->setWidget(controls);
+    controlsScroll->setMinimumWidth(controls->sizeHint().width() +
+                                    controlsScroll->verticalScrollBar()->sizeHint().width() + 4);
     controlsScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     splitter->addWidget(controlsScroll);
 
@@ -99,14 +104,16 @@ SimulatorPanel::SimulatorPanel(QWidget* parent) : QWidget(parent) {
     tabs_->addTab(residency_, tr("SRAM residency"));
     tabs_->addTab(waterfall_, tr("Per-layer bounds"));
     tabs_->addTab(comparison_, tr("LPU vs GPU vs CPU"));
-    tabs_->setTabToolTip(0, tr("Every op of one decode step on every functional unit of every chip, in cycles."));
+    tabs_->setTabToolTip(
+        0, tr("Every op of one decode step on every functional unit of every chip, in cycles."));
     tabs_->setTabToolTip(1, explainSramResidency());
     tabs_->setTabToolTip(2, tr("Where each layer's time goes: which unit the critical path waited for."));
-    tabs_->setTabToolTip(3, tr("The same model and settings on a GPU and this CPU (roofline), with energy and cost."));
+    tabs_->setTabToolTip(
+        3, tr("The same model and settings on a GPU and this CPU (roofline), with energy and cost."));
     rightLayout->addWidget(tabs_, 1);
     splitter->addWidget(right);
     splitter->setStretchFactor(1, 1);
-    splitter->setSizes({300, 1100});
+    splitter->setSizes({controlsScroll->minimumWidth(), 1200});
     layout->addWidget(splitter);
     scheduleSimulation();
 }
@@ -126,17 +133,20 @@ QWidget* SimulatorPanel::buildControls() {
         modelCombo_->addItem(QString::fromStdString(model.name), QString::fromStdString(id));
     }
     modelCombo_->setCurrentIndex(std::max(0, modelCombo_->findData(QStringLiteral("llama-2-70b"))));
-    modelCombo_->setToolTip(tr("A model preset (shapes from its config.json), or the model open in the workbench."));
+    modelCombo_->setToolTip(
+        tr("A model preset (shapes from its config.json), or the model open in the workbench."));
     form->addRow(tr("Model"), modelCombo_);
 
     hardwareCombo_ = new QComboBox;
     for (const auto& id : sim::builtinHardwareIds())
-        hardwareCombo_->addItem(QString::fromStdString(describeWithoutProbe(id).name), QString::fromStdString(id));
+        hardwareCombo_->addItem(QString::fromStdString(describeWithoutProbe(id).name),
+                                QString::fromStdString(id));
     hardwareCombo_->setCurrentIndex(std::max(0, hardwareCombo_->findData(QStringLiteral("groq-tsp-v1"))));
     form->addRow(tr("Hardware"), hardwareCombo_);
 
     autoChips_ = new QCheckBox(tr("auto: fewest chips that fit"));
-    autoChips_->setToolTip(tr("Let the capacity planner choose the fewest chips on which everything fits in SRAM."));
+    autoChips_->setToolTip(
+        tr("Let the capacity planner choose the fewest chips on which everything fits in SRAM."));
     chipsSpin_ = new QSpinBox;
     chipsSpin_->setRange(2, 200000);
     chipsSpin_->setValue(576);
@@ -146,12 +156,14 @@ QWidget* SimulatorPanel::buildControls() {
     form->addRow(QString(), linkedSliderSpin(chipsSlider_, chipsSpin_));
     chipsSlider_->setRange(2, 4096);
 
-    weightsCombo_ = formatCombo({"int8", "fp8", "fp16", "bf16"},
-                                tr("Weight storage precision. 70B at 8 bits needs about 350 chips, at 16 bits more "
-                                   "than 700: 576 chips are impossible at FP16."));
-    activationsCombo_ = formatCombo({"fp16", "bf16", "fp8", "int8"},
-                                    tr("Activation precision; int8 makes the MXM compute in int8 (W8A8), so 8-bit "
-                                       "weights need no conversion on the VXM."));
+    weightsCombo_ =
+        formatCombo({"int8", "fp8", "fp16", "bf16"},
+                    tr("Weight storage precision. 70B at 8 bits needs about 350 chips, at 16 bits more "
+                       "than 700: 576 chips are impossible at FP16."));
+    activationsCombo_ =
+        formatCombo({"fp16", "bf16", "fp8", "int8"},
+                    tr("Activation precision; int8 makes the MXM compute in int8 (W8A8), so 8-bit "
+                       "weights need no conversion on the VXM."));
     kvCombo_ = formatCombo({"fp16", "bf16", "fp8", "int8"}, tr("KV cache precision."));
     form->addRow(tr("Weights"), weightsCombo_);
     form->addRow(tr("Activations"), activationsCombo_);
@@ -174,15 +186,17 @@ QWidget* SimulatorPanel::buildControls() {
     batchSpin_ = new QSpinBox;
     batchSpin_->setRange(1, 1024);
     batchSpin_->setValue(1);
-    batchSpin_->setToolTip(tr("Concurrent users decoding together. On the LPU they fill the pipeline stages as "
-                              "micro-batches: aggregate throughput rises, per-user speed drops."));
+    batchSpin_->setToolTip(
+        tr("Concurrent users decoding together. On the LPU they fill the pipeline stages as "
+           "micro-batches: aggregate throughput rises, per-user speed drops."));
     batchSlider_ = new QSlider;
     form->addRow(tr("Batch (users)"), linkedSliderSpin(batchSlider_, batchSpin_));
     column->addWidget(deployment);
 
     auto* bandwidth = new QGroupBox(tr("LPU SRAM bandwidth figure"));
-    bandwidth->setToolTip(tr("The ISCA 2020 paper gives about 55 TiB/s; Groq's marketing says 80 TB/s, a figure "
-                             "not traceable to either paper. The choice in use is shown in the summary."));
+    bandwidth->setToolTip(
+        tr("The ISCA 2020 paper gives about 55 TiB/s; Groq's marketing says 80 TB/s, a figure "
+           "not traceable to either paper. The choice in use is shown in the summary."));
     auto* bandwidthLayout = new QVBoxLayout(bandwidth);
     paperBandwidth_ = new QRadioButton(tr("paper: 55 TiB/s (ISCA 2020)"));
     marketingBandwidth_ = new QRadioButton(tr("marketing: 80 TB/s"));
@@ -253,7 +267,8 @@ QWidget* SimulatorPanel::buildPricingBox() {
             return found == hw.parameters.end() ? QString() : QString::fromStdString(found->second.source);
         };
         editors.power->setToolTip(tr("Power per chip/device. Source: %1").arg(sourceOf("power_watts")));
-        editors.price->setToolTip(tr("Price per chip/device hour. Source: %1").arg(sourceOf("price_per_hour")));
+        editors.price->setToolTip(
+            tr("Price per chip/device hour. Source: %1").arg(sourceOf("price_per_hour")));
         connect(editors.power, &QDoubleSpinBox::valueChanged, this, &SimulatorPanel::repriceCurrentResult);
         connect(editors.price, &QDoubleSpinBox::valueChanged, this, &SimulatorPanel::repriceCurrentResult);
         grid->addWidget(label, row, 0);
@@ -271,20 +286,25 @@ QWidget* SimulatorPanel::buildGanttTab() {
     layout->setContentsMargins(0, 4, 0, 0);
     auto* bar = new QHBoxLayout;
     auto* oneRow = new QCheckBox(tr("one row per chip (wavefront)"));
-    oneRow->setToolTip(tr("Overlay all units of a chip in one row, to watch a token travel through the pipeline."));
+    oneRow->setToolTip(
+        tr("Overlay all units of a chip in one row, to watch a token travel through the pipeline."));
     auto* zoomIn = new QPushButton(tr("Zoom in"));
     auto* zoomOut = new QPushButton(tr("Zoom out"));
     auto* all = new QPushButton(tr("Show all"));
+    auto* fit = new QPushButton(tr("Fit rows"));
+    fit->setToolTip(tr("Fit the time axis to the ops of the rows on screen."));
     auto* chip = new QSpinBox;
     chip->setRange(0, 200000);
     chip->setPrefix(tr("go to chip "));
-    auto* hint = new QLabel(tr("wheel: zoom \u00b7 drag: pan \u00b7 Shift+wheel: scroll \u00b7 Ctrl+wheel: row height "
-                               "\u00b7 hover: details"));
+    auto* hint =
+        new QLabel(tr("wheel: zoom \u00b7 drag: pan \u00b7 Shift+wheel: scroll \u00b7 Ctrl+wheel: row height "
+                      "\u00b7 hover: details"));
     hint->setStyleSheet(QStringLiteral("color: palette(placeholder-text);"));
     bar->addWidget(oneRow);
     bar->addWidget(zoomIn);
     bar->addWidget(zoomOut);
     bar->addWidget(all);
+    bar->addWidget(fit);
     bar->addWidget(chip);
     bar->addStretch(1);
     bar->addWidget(hint);
@@ -294,6 +314,7 @@ QWidget* SimulatorPanel::buildGanttTab() {
     connect(zoomIn, &QPushButton::clicked, gantt_, [this] { gantt_->zoomTime(2.0, gantt_->width() / 2.0); });
     connect(zoomOut, &QPushButton::clicked, gantt_, [this] { gantt_->zoomTime(0.5, gantt_->width() / 2.0); });
     connect(all, &QPushButton::clicked, gantt_, &ScheduleGanttView::showAll);
+    connect(fit, &QPushButton::clicked, gantt_, &ScheduleGanttView::fitVisibleRows);
     connect(chip, &QSpinBox::valueChanged, gantt_, &ScheduleGanttView::scrollToChip);
     return tab;
 }
@@ -333,9 +354,13 @@ void SimulatorPanel::setChips(int chips) {
     if (chips > 0) chipsSpin_->setValue(chips);
 }
 
-void SimulatorPanel::setContext(int tokens) { contextSpin_->setValue(tokens); }
+void SimulatorPanel::setContext(int tokens) {
+    contextSpin_->setValue(tokens);
+}
 
-void SimulatorPanel::setBatch(int users) { batchSpin_->setValue(users); }
+void SimulatorPanel::setBatch(int users) {
+    batchSpin_->setValue(users);
+}
 
 void SimulatorPanel::setWeightsPrecision(const QString& format) {
     const int index = weightsCombo_->findData(format);
@@ -355,7 +380,8 @@ void SimulatorPanel::setDevicePricing(const QString& hardwareId, double powerWat
 
 std::map<std::string, sim::DevicePricing> SimulatorPanel::pricing() const {
     std::map<std::string, sim::DevicePricing> prices;
-    for (const auto& [id, editors] : priceEditors_) prices[id] = {editors.power->value(), editors.price->value()};
+    for (const auto& [id, editors] : priceEditors_)
+        prices[id] = {editors.power->value(), editors.price->value()};
     return prices;
 }
 
@@ -366,7 +392,8 @@ SimulationRequest SimulatorPanel::currentRequest() const {
     request.marketingBandwidth = marketingBandwidth_->isChecked();
     auto& o = request.options;
     o.precision.weights = sim::parseNumberFormat(weightsCombo_->currentData().toString().toStdString());
-    o.precision.activations = sim::parseNumberFormat(activationsCombo_->currentData().toString().toStdString());
+    o.precision.activations =
+        sim::parseNumberFormat(activationsCombo_->currentData().toString().toStdString());
     o.precision.kvCache = sim::parseNumberFormat(kvCombo_->currentData().toString().toStdString());
     o.context = static_cast<std::uint32_t>(contextSpin_->value());
     o.promptTokens = static_cast<std::uint32_t>(promptSpin_->value());
@@ -378,9 +405,13 @@ SimulationRequest SimulatorPanel::currentRequest() const {
     return request;
 }
 
-bool SimulatorPanel::simulationPending() const { return debounce_->isActive() || runner_->busy(); }
+bool SimulatorPanel::simulationPending() const {
+    return debounce_->isActive() || runner_->busy();
+}
 
-void SimulatorPanel::scheduleSimulation() { debounce_->start(); }
+void SimulatorPanel::scheduleSimulation() {
+    debounce_->start();
+}
 
 void SimulatorPanel::onResult(SharedResult result) {
     result_ = std::move(result);
@@ -420,6 +451,8 @@ void SimulatorPanel::repriceCurrentResult() {
     comparison_->setResult(result_);
 }
 
-bool SimulatorPanel::savePng(const QString& path) { return saveWidgetPng(this, path); }
+bool SimulatorPanel::savePng(const QString& path) {
+    return saveWidgetPng(this, path);
+}
 
 } // namespace wb::simviews

@@ -12,36 +12,54 @@ namespace wb::simviews {
 
 QColor colorFor(sim::OpKind kind) {
     switch (kind) {
-    case sim::OpKind::WeightRead: return QColor(0x4e, 0x79, 0xa7);  // blue: SRAM streams
-    case sim::OpKind::KvWrite: return QColor(0x76, 0xb7, 0xb2);     // teal
-    case sim::OpKind::Dequantize: return QColor(0xf2, 0x8e, 0x2b);  // orange: conversion on the VXM
-    case sim::OpKind::MatMul: return QColor(0xe1, 0x57, 0x59);      // red: MXM
-    case sim::OpKind::Vector: return QColor(0x59, 0xa1, 0x4f);      // green: VXM element-wise
-    case sim::OpKind::LaneReduce: return QColor(0xed, 0xc9, 0x48);  // yellow: SXM
-    case sim::OpKind::Send: return QColor(0xb0, 0x7a, 0xa1);        // purple: chip-to-chip
+    case sim::OpKind::WeightRead:
+        return QColor(0x4e, 0x79, 0xa7); // blue: SRAM streams
+    case sim::OpKind::KvWrite:
+        return QColor(0x76, 0xb7, 0xb2); // teal
+    case sim::OpKind::Dequantize:
+        return QColor(0xf2, 0x8e, 0x2b); // orange: conversion on the VXM
+    case sim::OpKind::MatMul:
+        return QColor(0xe1, 0x57, 0x59); // red: MXM
+    case sim::OpKind::Vector:
+        return QColor(0x59, 0xa1, 0x4f); // green: VXM element-wise
+    case sim::OpKind::LaneReduce:
+        return QColor(0xed, 0xc9, 0x48); // yellow: SXM
+    case sim::OpKind::Send:
+        return QColor(0xb0, 0x7a, 0xa1); // purple: chip-to-chip
     }
     return Qt::gray;
 }
 
 QColor colorFor(sim::BoundKind kind) {
     switch (kind) {
-    case sim::BoundKind::Mxm: return QColor(0xe1, 0x57, 0x59);
-    case sim::BoundKind::Vxm: return QColor(0xf2, 0x8e, 0x2b);
-    case sim::BoundKind::Mem: return QColor(0x4e, 0x79, 0xa7);
-    case sim::BoundKind::Sxm: return QColor(0xed, 0xc9, 0x48);
-    case sim::BoundKind::C2c: return QColor(0xb0, 0x7a, 0xa1);
-    case sim::BoundKind::Dependency: return QColor(0x9c, 0x9c, 0x9c);
+    case sim::BoundKind::Mxm:
+        return QColor(0xe1, 0x57, 0x59);
+    case sim::BoundKind::Vxm:
+        return QColor(0xf2, 0x8e, 0x2b);
+    case sim::BoundKind::Mem:
+        return QColor(0x4e, 0x79, 0xa7);
+    case sim::BoundKind::Sxm:
+        return QColor(0xed, 0xc9, 0x48);
+    case sim::BoundKind::C2c:
+        return QColor(0xb0, 0x7a, 0xa1);
+    case sim::BoundKind::Dependency:
+        return QColor(0x9c, 0x9c, 0x9c);
     }
     return Qt::gray;
 }
 
 QColor colorFor(sim::SliceContent content) {
     switch (content) {
-    case sim::SliceContent::Free: return QColor(0xec, 0xec, 0xec);
-    case sim::SliceContent::Instructions: return QColor(0x7f, 0x7f, 0x9f);
-    case sim::SliceContent::Weights: return QColor(0x4e, 0x79, 0xa7);
-    case sim::SliceContent::KvCache: return QColor(0xf2, 0x8e, 0x2b);
-    case sim::SliceContent::Activations: return QColor(0x59, 0xa1, 0x4f);
+    case sim::SliceContent::Free:
+        return QColor(0xec, 0xec, 0xec);
+    case sim::SliceContent::Instructions:
+        return QColor(0x7f, 0x7f, 0x9f);
+    case sim::SliceContent::Weights:
+        return QColor(0x4e, 0x79, 0xa7);
+    case sim::SliceContent::KvCache:
+        return QColor(0xf2, 0x8e, 0x2b);
+    case sim::SliceContent::Activations:
+        return QColor(0x59, 0xa1, 0x4f);
     }
     return Qt::gray;
 }
@@ -51,7 +69,8 @@ QColor colorForBoundName(const QString& bound) {
     if (bound == QLatin1String("compute")) return QColor(0xe1, 0x57, 0x59);
     for (int k = 0; k < sim::kBoundKinds; ++k) {
         const auto kind = static_cast<sim::BoundKind>(k);
-        if (bound == QString::fromUtf8(sim::boundKindName(kind).data(), qsizetype(sim::boundKindName(kind).size())))
+        if (bound ==
+            QString::fromUtf8(sim::boundKindName(kind).data(), qsizetype(sim::boundKindName(kind).size())))
             return colorFor(kind);
     }
     return Qt::gray;
@@ -59,24 +78,36 @@ QColor colorForBoundName(const QString& bound) {
 
 QString displayName(sim::OpKind kind) {
     switch (kind) {
-    case sim::OpKind::WeightRead: return QStringLiteral("SRAM read (MEM)");
-    case sim::OpKind::KvWrite: return QStringLiteral("KV write (MEM)");
-    case sim::OpKind::Dequantize: return QStringLiteral("weight conversion (VXM)");
-    case sim::OpKind::MatMul: return QStringLiteral("matmul (MXM)");
-    case sim::OpKind::Vector: return QStringLiteral("vector op (VXM)");
-    case sim::OpKind::LaneReduce: return QStringLiteral("lane reduce (SXM)");
-    case sim::OpKind::Send: return QStringLiteral("chip-to-chip send (C2C)");
+    case sim::OpKind::WeightRead:
+        return QStringLiteral("SRAM read (MEM)");
+    case sim::OpKind::KvWrite:
+        return QStringLiteral("KV write (MEM)");
+    case sim::OpKind::Dequantize:
+        return QStringLiteral("weight conversion (VXM)");
+    case sim::OpKind::MatMul:
+        return QStringLiteral("matmul (MXM)");
+    case sim::OpKind::Vector:
+        return QStringLiteral("vector op (VXM)");
+    case sim::OpKind::LaneReduce:
+        return QStringLiteral("lane reduce (SXM)");
+    case sim::OpKind::Send:
+        return QStringLiteral("chip-to-chip send (C2C)");
     }
     return QStringLiteral("?");
 }
 
 QString displayName(sim::SliceContent content) {
     switch (content) {
-    case sim::SliceContent::Free: return QStringLiteral("free");
-    case sim::SliceContent::Instructions: return QStringLiteral("instructions");
-    case sim::SliceContent::Weights: return QStringLiteral("weights");
-    case sim::SliceContent::KvCache: return QStringLiteral("KV cache");
-    case sim::SliceContent::Activations: return QStringLiteral("activations");
+    case sim::SliceContent::Free:
+        return QStringLiteral("free");
+    case sim::SliceContent::Instructions:
+        return QStringLiteral("instructions");
+    case sim::SliceContent::Weights:
+        return QStringLiteral("weights");
+    case sim::SliceContent::KvCache:
+        return QStringLiteral("KV cache");
+    case sim::SliceContent::Activations:
+        return QStringLiteral("activations");
     }
     return QStringLiteral("?");
 }
@@ -114,7 +145,8 @@ QString explainBoundName(const QString& bound) {
         return QStringLiteral("Compute-bound: FLOPs / peak FLOP/s exceeds the memory time.");
     for (int k = 0; k < sim::kBoundKinds; ++k) {
         const auto kind = static_cast<sim::BoundKind>(k);
-        if (bound == QString::fromUtf8(sim::boundKindName(kind).data(), qsizetype(sim::boundKindName(kind).size())))
+        if (bound ==
+            QString::fromUtf8(sim::boundKindName(kind).data(), qsizetype(sim::boundKindName(kind).size())))
             return explainBound(kind);
     }
     return {};
@@ -183,7 +215,8 @@ void addPngExportMenu(QWidget* widget) {
         if (menu.exec(widget->mapToGlobal(pos)) != save) return;
         const QString path = QFileDialog::getSaveFileName(widget, QObject::tr("Save image"), QString(),
                                                           QObject::tr("PNG images (*.png)"));
-        if (!path.isEmpty()) saveWidgetPng(widget, path.endsWith(QLatin1String(".png")) ? path : path + ".png");
+        if (!path.isEmpty())
+            saveWidgetPng(widget, path.endsWith(QLatin1String(".png")) ? path : path + ".png");
     });
 }
 

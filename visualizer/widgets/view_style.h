@@ -29,11 +29,11 @@ QString explainSramResidency();
 QString layerName(int layer, int modelLayers);
 
 // Display texts of the numbers the views show (shared so tests compare like with like).
-QString formatMilliseconds(double ms);     // "2.89 ms", "4.76 s"
-QString formatRate(double perSecond);      // "346", "35.9", "0.21"
-QString formatJoules(double joules);       // "499 J", "19.5 J", "0.42 J"
-QString formatDollars(double dollars);     // "$462", "$19.36", "$0.041"
-QString formatCount(double value);         // "30 808" with thin-space thousands
+QString formatMilliseconds(double ms); // "2.89 ms", "4.76 s"
+QString formatRate(double perSecond);  // "346", "35.9", "0.21"
+QString formatJoules(double joules);   // "499 J", "19.5 J", "0.42 J"
+QString formatDollars(double dollars); // "$462", "$19.36", "$0.041"
+QString formatCount(double value);     // "30 808" with thin-space thousands
 
 // Adds a context menu with "Save image as PNG..." to `widget` (which must not use its own context menu).
 void addPngExportMenu(QWidget* widget);
