@@ -83,6 +83,7 @@ private Q_SLOTS:
     void chipsControlResimulates();
     void impossibleChipCountReportsError();
     void currentModelFileEntry();
+    void gpuHardwareShowsRoofline();
     void residencyAtContextCoreFunction();
     void applyDevicePricingCoreFunction();
 
@@ -407,6 +408,31 @@ void TestSimViews::currentModelFileEntry() {
     panel_->setModelPreset("llama-2-70b");
     panel_->setChips(576);
     QVERIFY(waitForSimulation());
+}
+
+void TestSimViews::gpuHardwareShowsRoofline() {
+    panel_->setHardware("h100-sxm");
+    QVERIFY(waitForSimulation());
+    QVERIFY2(panel_->errorText().isEmpty(), qPrintable(panel_->errorText()));
+    const auto& result = *panel_->result();
+    QVERIFY(!result.lpu && result.roofline);
+    // Per layer: memory- or compute-bound bars, one per layer, heights from the roofline.
+    auto* waterfall = panel_->waterfallView();
+    QCOMPARE(waterfall->seriesCount(), 2);
+    QCOMPARE(waterfall->barCount(), static_cast<int>(result.summary.perLayerUs.size()));
+    for (int i = 0; i < waterfall->barCount(); ++i)
+        QCOMPARE(waterfall->stackedValue(i), result.summary.perLayerUs[std::size_t(i)].second);
+    QCOMPARE(panel_->summaryStrip()->valueText("bandwidth"), QString("n/a"));
+    QCOMPARE(panel_->ganttView()->rowCount(), 0);
+    QCOMPARE(panel_->residencyView()->chipCount(), 0);
+    QCOMPARE(panel_->comparisonView()->deviceId(0), QString("h100-sxm"));
+    // The LPU next to it runs at the panel's chip count, with the same numbers as when it is the main device.
+    QCOMPARE(panel_->comparisonView()->deviceId(1), QString("groq-tsp-v1"));
+    QCOMPARE(result.comparison.front().chips, 576);
+    QCOMPARE(result.comparison.front().tokenLatencyMs, expected_->summary.tokenLatencyMs);
+    panel_->setHardware("groq-tsp-v1");
+    QVERIFY(waitForSimulation());
+    QCOMPARE(panel_->result()->summary.tokenLatencyMs, expected_->summary.tokenLatencyMs);
 }
 
 void TestSimViews::residencyAtContextCoreFunction() {

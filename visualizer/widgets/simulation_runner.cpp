@@ -4,6 +4,7 @@
 #include "visualizer/core/model_arch.h"
 
 #include <exception>
+#include <vector>
 
 namespace wb::simviews {
 
@@ -26,8 +27,31 @@ SharedResult SimulationRunner::run(const SimulationRequest& request) {
         hardware.powerWatts = priced->second.powerWatts;
         hardware.pricePerHour = priced->second.pricePerHour;
     }
-    auto result = std::make_shared<sim::SimulationResult>(
-        sim::simulate(model, hardware, request.options, request.settings));
+    // simulate() compares against LPUs at their automatic chip count; the panel's chip count is what the
+    // user is looking at (and the automatic plan can take far longer), so LPU comparisons use it instead.
+    sim::SimulationSettings settings = request.settings;
+    std::vector<std::string> lpuComparisons;
+    if (hardware.kind != sim::DeviceKind::Lpu) {
+        std::erase_if(settings.compareWith, [&](const std::string& id) {
+            const bool lpu =
+                sim::parseHardwareJson(sim::builtinHardwareText(id), id).kind == sim::DeviceKind::Lpu;
+            if (lpu) lpuComparisons.push_back(id);
+            return lpu;
+        });
+    }
+    auto result =
+        std::make_shared<sim::SimulationResult>(sim::simulate(model, hardware, request.options, settings));
+    for (auto it = lpuComparisons.rbegin(); it != lpuComparisons.rend(); ++it) {
+        auto lpu = sim::builtinHardware(*it);
+        lpu.lpu.useMarketingBandwidth = request.marketingBandwidth;
+        try {
+            const auto lpuResult =
+                sim::simulate(model, lpu, request.options, {request.settings.efficiency, {}});
+            result->comparison.insert(result->comparison.begin(), lpuResult.summary);
+        } catch (const std::exception&) {
+            // The model does not fit on that many chips: the comparison shows the other devices.
+        }
+    }
     sim::applyDevicePricing(*result, request.pricing);
     return result;
 }
