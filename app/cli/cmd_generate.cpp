@@ -1,6 +1,7 @@
 // iwb generate: run a model on a prompt and stream the generated text.
 #include "cli_args.h"
 #include "cli_command.h"
+#include "telemetry_output.h"
 
 #include "engine/session/chat_prompt.h"
 #include "engine/session/generation_session.h"
@@ -139,6 +140,8 @@ std::vector<OptionSpec> optionSpecs() {
         {"", "--system", "TEXT", "system message (with --chat)", ""},
         {"", "--stop", "STR", "stop before this text (repeatable)", ""},
         {"", "--top-logits", "K", "in JSON, the K highest logits after the prompt", ""},
+        {"", "--trace", "FILE", "write a Chrome trace (Perfetto, chrome://tracing) of every op", ""},
+        {"", "--csv", "FILE", "write the per-op table as CSV", ""},
     };
 }
 
@@ -155,6 +158,8 @@ int runGenerate(const std::vector<std::string>& rawArgs) {
         parser.option(spec.shortName, spec.longName, spec.valueName, spec.help, spec.defaultValue);
     parser.flag("", "--chat", "format the prompt with the model's chat template");
     parser.flag("", "--json", "print one JSON object instead of streaming text");
+    parser.flag("", "--roofline", "print measured vs roofline-expected time per op type to stderr");
+    parser.flag("", "--telemetry-off", "record no telemetry at all (no per-op clock reads)");
 
     std::vector<std::string> args = rawArgs;
     std::vector<std::string> stopStrings = takeStopStrings(args);
@@ -176,6 +181,14 @@ int runGenerate(const std::vector<std::string>& rawArgs) {
     const bool chat = parser.has("--chat");
     if (parser.has("--system") && !chat) throw UsageError("option '--system' needs --chat");
     const bool json = parser.has("--json");
+    const std::string tracePath = parser.value("--trace");
+    const std::string csvPath = parser.value("--csv");
+    const bool roofline = parser.has("--roofline");
+    const bool telemetryOn = !parser.has("--telemetry-off");
+    if (!telemetryOn && (!tracePath.empty() || !csvPath.empty() || roofline))
+        throw UsageError("option '--telemetry-off' cannot be combined with --trace, --csv or --roofline");
+    options.telemetry.enabled = telemetryOn;
+    options.telemetry.keepTrace = !tracePath.empty() || !csvPath.empty() || roofline;
     requireFile(modelPath, "model file");
 
     auto session = GenerationSession::open(modelPath, contextOptions);
@@ -215,14 +228,17 @@ int runGenerate(const std::vector<std::string>& rawArgs) {
     std::signal(SIGINT, previousHandler);
     g_activeSession = nullptr;
 
+    writeTelemetryFiles(result.telemetry, tracePath, csvPath);
     if (json) {
+        nlohmann::json out = resultJson(result, *session, options, chatFormat);
+        if (result.telemetry.recorded) out["telemetry"] = telemetryJson(result.telemetry);
         // Invalid UTF-8 (a model may end on half a character) is replaced rather than refused.
-        std::cout << resultJson(result, *session, options, chatFormat)
-                         .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-                  << "\n";
+        std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else {
         printStatistics(result, *session);
+        printTelemetrySummary(stderr, result.telemetry);
     }
+    if (roofline) printRooflineTable(stderr, result.telemetry);
     return kExitOk;
 }
 

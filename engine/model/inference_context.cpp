@@ -3,6 +3,7 @@
 #include "engine/model/kv_cache.h"
 #include "engine/model/ops.h"
 #include "engine/tensor/fp16.h"
+#include "engine/telemetry/cost_model.h"
 #include "engine/tensor/matmul.h"
 
 #include <tbb/blocked_range.h>
@@ -71,6 +72,11 @@ const float* fp16Table() {
     return table.data();
 }
 
+// Telemetry names the steps with OpKind, whose first values follow ForwardOp one for one.
+static_assert(static_cast<int>(telemetry::OpKind::OutputHead) == static_cast<int>(ForwardOp::OutputHead) &&
+              static_cast<int>(telemetry::OpKind::FfnDown) == static_cast<int>(ForwardOp::Down) &&
+              static_cast<int>(telemetry::OpKind::Embedding) == static_cast<int>(ForwardOp::Embedding));
+
 float roundToFp16(float value) {
     return fp16ToFloat(floatToFp16(value));
 }
@@ -106,6 +112,14 @@ struct InferenceContext::Impl {
     tbb::enumerable_thread_specific<std::vector<float>> scores;
     ops::RopeParams rope;
     ForwardObserver* observer = nullptr;
+    // Telemetry. passRecorder is the recorder while the current evaluate() records, else null; the costs
+    // of the pass's steps are computed before it starts, row blockCount holding the steps outside blocks.
+    telemetry::Recorder* recorder = nullptr;
+    TokenSpanOwner tokenSpanOwner = TokenSpanOwner::Context;
+    std::unique_ptr<const telemetry::ModelShapes> shapes;
+    telemetry::Recorder* passRecorder = nullptr;
+    std::int32_t passToken = 0;
+    std::vector<telemetry::OpCost> passCosts;
 
     Impl(std::shared_ptr<const Model> m, const ContextOptions& options)
         : model(std::move(m)), config(model->config()), weights(model->weights()), threads(options.threads),
@@ -122,7 +136,14 @@ struct InferenceContext::Impl {
     template <typename Step>
     void step(ForwardOp op, std::int32_t layer, std::int32_t tokenCount, Step&& body) {
         if (observer != nullptr) observer->beginOp(op, layer, tokenCount);
-        body();
+        if (passRecorder != nullptr) {
+            const telemetry::OpCost& cost = passCosts[costIndex(op, layer)];
+            const telemetry::OpScope span(passRecorder, passToken, layer, static_cast<telemetry::OpKind>(op),
+                                          cost.bytes, cost.flops);
+            body();
+        } else {
+            body();
+        }
         if (observer != nullptr) observer->endOp(op, layer, tokenCount);
     }
 
@@ -142,6 +163,12 @@ struct InferenceContext::Impl {
         });
     }
 
+    std::size_t costIndex(ForwardOp op, std::int32_t layer) const {
+        const auto row = static_cast<std::size_t>(layer < 0 ? config.blockCount : layer);
+        return row * kForwardOpCount + static_cast<std::size_t>(op);
+    }
+    void computePassCosts(std::int32_t tokenCount, std::int32_t start, bool wantLogits);
+
     void forwardBatch(const std::int32_t* tokens, std::int32_t tokenCount, std::int32_t start,
                       bool wantLogits);
     template <typename Elements>
@@ -150,9 +177,26 @@ struct InferenceContext::Impl {
     void attention(std::int32_t layer, std::int32_t tokenCount, std::int32_t start);
 };
 
+void InferenceContext::Impl::computePassCosts(std::int32_t tokenCount, std::int32_t start, bool wantLogits) {
+    telemetry::PassShape pass;
+    pass.firstPosition = static_cast<std::uint64_t>(start);
+    pass.tokenCount = static_cast<std::uint64_t>(tokenCount);
+    pass.outputTokens = wantLogits ? 1 : 0;
+    pass.kvType = cache.type() == KvCacheType::F32 ? GgmlType::F32 : GgmlType::F16;
+    passCosts.assign(static_cast<std::size_t>(config.blockCount + 1) * kForwardOpCount, {});
+    for (std::int32_t l = 0; l < config.blockCount; ++l)
+        for (int op = static_cast<int>(ForwardOp::AttnNorm); op <= static_cast<int>(ForwardOp::Down); ++op)
+            passCosts[costIndex(static_cast<ForwardOp>(op), l)] =
+                telemetry::opCost(*shapes, static_cast<telemetry::OpKind>(op), l, pass);
+    for (const ForwardOp op : {ForwardOp::Embedding, ForwardOp::OutputNorm, ForwardOp::OutputHead})
+        passCosts[costIndex(op, -1)] =
+            telemetry::opCost(*shapes, static_cast<telemetry::OpKind>(op), -1, pass);
+}
+
 void InferenceContext::Impl::forwardBatch(const std::int32_t* tokens, std::int32_t tokenCount,
                                           std::int32_t start, bool wantLogits) {
     scratch.reserve(config, tokenCount);
+    if (passRecorder != nullptr) computePassCosts(tokenCount, start, wantLogits);
     const std::int64_t embd = config.embeddingLength;
     const std::int64_t qDim = config.queryDim();
     const std::int64_t kvDim = config.kvDim();
@@ -176,6 +220,7 @@ void InferenceContext::Impl::forwardBatch(const std::int32_t* tokens, std::int32
         const LayerWeights& w = weights.layers[static_cast<std::size_t>(l)];
         float* keys = scratch.keys.data();
         float* values = scratch.values.data();
+        const telemetry::LayerScope layerSpan(passRecorder, passToken, l);
 
         step(ForwardOp::AttnNorm, l, tokenCount, [&] { rmsNormRows(x, w.attnNorm, tokenCount, normed); });
         step(ForwardOp::QProj, l, tokenCount, [&] {
@@ -310,6 +355,7 @@ InferenceContext::InferenceContext(std::shared_ptr<const Model> model, ContextOp
         resolved.contextLength = std::min(model->config().contextLength, kDefaultContextCap);
     if (resolved.threads == 0) resolved.threads = physicalCoreCount();
     impl_ = std::make_unique<Impl>(std::move(model), resolved);
+    if (options.recorder != nullptr) setRecorder(options.recorder);
 }
 
 InferenceContext::~InferenceContext() = default;
@@ -330,6 +376,11 @@ std::span<const float> InferenceContext::evaluate(std::span<const std::int32_t> 
                                     std::to_string(i) + " is outside the vocabulary of " +
                                     std::to_string(s.config.vocabSize) + " tokens");
     const auto count = static_cast<std::int32_t>(tokens.size());
+    s.passRecorder = s.recorder != nullptr && s.recorder->enabled() ? s.recorder : nullptr;
+    s.passToken = s.position;
+    // The arena runs the pass on this thread, so the spans nest on one recorder thread.
+    const telemetry::TokenScope passSpan(
+        s.tokenSpanOwner == TokenSpanOwner::Context ? s.passRecorder : nullptr, s.passToken, count);
     s.arena.execute([&] {
         for (std::int32_t done = 0; done < count;) {
             const std::int32_t batch = std::min(kMaxBatch, count - done);
@@ -375,6 +426,25 @@ const Model& InferenceContext::model() const {
 }
 void InferenceContext::setObserver(ForwardObserver* observer) {
     impl_->observer = observer;
+}
+void InferenceContext::setRecorder(telemetry::Recorder* recorder, TokenSpanOwner owner) {
+    if (recorder != nullptr && !impl_->shapes)
+        impl_->shapes = std::make_unique<const telemetry::ModelShapes>(
+            telemetry::ModelShapes::fromGguf(impl_->model->file()));
+    impl_->recorder = recorder;
+    impl_->tokenSpanOwner = owner;
+}
+telemetry::Recorder* InferenceContext::recorder() const {
+    return impl_->recorder;
+}
+std::uint64_t InferenceContext::scratchBytes() const {
+    const Scratch& s = impl_->scratch;
+    std::uint64_t bytes = 0;
+    for (const auto* buffer : {&s.residual, &s.normed, &s.query, &s.keys, &s.values, &s.attention,
+                               &s.projection, &s.gate, &s.up, &s.ropeCos, &s.ropeSin})
+        bytes += buffer->capacity() * sizeof(float);
+    bytes += impl_->logits.capacity() * sizeof(float);
+    return bytes;
 }
 
 std::int32_t physicalCoreCount() {

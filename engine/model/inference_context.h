@@ -4,6 +4,7 @@
 #include "engine/model/forward_op.h"
 #include "engine/model/kv_cache.h"
 #include "engine/model/model.h"
+#include "engine/telemetry/recorder.h"
 
 #include <cstdint>
 #include <memory>
@@ -17,7 +18,15 @@ struct ContextOptions {
     // F16 halves the cache and reproduces llama.cpp's default (its attention then rounds q and the
     // softmax weights to F16 as well); F32 is the more exact choice.
     KvCacheType kvCacheType = KvCacheType::F32;
+    // Telemetry (optional, not owned): when set and enabled, every evaluate() records a Token span, a
+    // Layer span per block and an Op span per step with its bytes and FLOPs. Null or disabled: no clock
+    // reads. Also settable later with setRecorder().
+    telemetry::Recorder* recorder = nullptr;
 };
+
+// Who opens the Token span of a pass. The session opens it itself so that sampling the pass's logits
+// lands inside the same span; the context then records only the Layer and Op spans.
+enum class TokenSpanOwner : std::uint8_t { Context, Caller };
 
 class InferenceContext {
 public:
@@ -48,6 +57,12 @@ public:
     const Model& model() const;
     // Optional per-step hooks (telemetry); nullptr to remove. The observer must outlive its use.
     void setObserver(ForwardObserver* observer);
+    // Telemetry recorder (nullptr to stop recording); must outlive its use. With TokenSpanOwner::Caller
+    // the caller opens a telemetry::TokenScope numbered position() (before evaluate) around each call.
+    void setRecorder(telemetry::Recorder* recorder, TokenSpanOwner owner = TokenSpanOwner::Context);
+    telemetry::Recorder* recorder() const;
+    // Bytes of the activation buffers (they grow with the largest batch seen).
+    std::uint64_t scratchBytes() const;
 
 private:
     struct Impl;

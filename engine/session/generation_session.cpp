@@ -2,8 +2,11 @@
 
 #include "engine/session/stop_string_matcher.h"
 
+#include "engine/telemetry/cost_model.h"
+
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 namespace wb {
 namespace {
@@ -83,6 +86,11 @@ bool GenerationSession::isEnd(TokenId token, const GenerationOptions& options) c
                options.extraEndTokens.end();
 }
 
+telemetry::Recorder& GenerationSession::recorder() {
+    if (!recorder_) recorder_ = std::make_unique<telemetry::Recorder>(true);
+    return *recorder_;
+}
+
 GenerationResult GenerationSession::generate(std::string_view prompt, const GenerationOptions& options,
                                              const TokenCallback& onToken) {
     return generateFromTokens(tokenize(prompt, options), options, onToken);
@@ -92,6 +100,8 @@ GenerationResult GenerationSession::generateFromTokens(std::vector<TokenId> prom
                                                        const GenerationOptions& options,
                                                        const TokenCallback& onToken) {
     const auto start = Clock::now();
+    telemetry::GenerationTimer timer(context_->contextLength());
+    timer.requestStarted();
     cancelRequested_.store(false, std::memory_order_relaxed);
     auto cancelled = [this] { return cancelRequested_.load(std::memory_order_relaxed); };
 
@@ -110,11 +120,36 @@ GenerationResult GenerationSession::generateFromTokens(std::vector<TokenId> prom
     result.promptIds = std::move(promptIds);
 
     context_->reset();
+
+    // Telemetry: the session opens each pass's Token span itself so that sampling its logits lies inside.
+    SessionTelemetry telemetry(*model_, *context_, options.telemetry.enabled ? &recorder() : nullptr,
+                               options.telemetry);
+    telemetry::Recorder* const rec = telemetry.recorder(); // null when off: the scopes cost one branch
+    context_->setRecorder(rec, TokenSpanOwner::Caller);
+    telemetry.runStarted();
+    const std::uint64_t samplingFlops =
+        telemetry::samplingCost(static_cast<std::uint64_t>(context_->vocabSize()), 1).flops;
+    std::optional<telemetry::TokenScope> passSpan;
+    PassInfo pass;
+    auto openPass = [&](const PassInfo& info) {
+        pass = info;
+        if (rec != nullptr) passSpan.emplace(rec, info.firstPosition, info.tokenCount);
+    };
+    auto closePass = [&] {
+        if (!passSpan) return;
+        passSpan.reset();
+        telemetry.passFinished(pass);
+    };
+
     Sampler sampler(options.sampling);
     for (const TokenId token : result.promptIds)
         sampler.accept(token); // penalties see the prompt, as in llama.cpp
 
     auto finish = [&](StopReason reason) {
+        closePass();
+        telemetry.runFinished(result.telemetry);
+        timer.setContextUsed(context_->position());
+        result.metrics = timer.metrics();
         result.stopReason = reason;
         auto& timings = result.timings;
         timings.totalMs = millisecondsBetween(start, Clock::now());
@@ -137,8 +172,12 @@ GenerationResult GenerationSession::generateFromTokens(std::vector<TokenId> prom
             result.timings.promptMs = millisecondsBetween(promptStart, Clock::now());
             return finish(StopReason::Cancelled);
         }
-        logits = context_->evaluate(prompt.subspan(offset, std::min(kPromptChunk, prompt.size() - offset)));
+        const auto chunk = prompt.subspan(offset, std::min(kPromptChunk, prompt.size() - offset));
+        openPass({true, static_cast<std::int32_t>(chunk.size()), -1, context_->position()});
+        logits = context_->evaluate(chunk);
+        if (offset + chunk.size() < prompt.size()) closePass(); // the last stays open for sampling
     }
+    timer.promptFinished(static_cast<std::int32_t>(promptLength));
     result.timings.promptMs = millisecondsBetween(promptStart, Clock::now());
     if (options.topLogits > 0) result.topLogits = highestLogits(logits, options.topLogits);
 
@@ -148,6 +187,7 @@ GenerationResult GenerationSession::generateFromTokens(std::vector<TokenId> prom
     auto lastEmit = start;
     // Releases the text still held back (incomplete UTF-8, a possible stop-string start) as a last event.
     auto releaseRest = [&] {
+        closePass();
         std::string rest =
             stops.stopped() ? std::string() : stops.push(utf8.flush()).released + stops.flush();
         if (rest.empty()) return;
@@ -176,13 +216,20 @@ GenerationResult GenerationSession::generateFromTokens(std::vector<TokenId> prom
             return finish(StopReason::ContextFull);
         }
 
-        const TokenId token = sampler.sample(logits);
+        TokenId token = 0;
+        {
+            const telemetry::OpScope span(rec, pass.firstPosition, -1, telemetry::OpKind::Sampling, 0,
+                                          samplingFlops);
+            token = sampler.sample(logits);
+        }
+        closePass();
         sampler.accept(token);
         if (isEnd(token, options)) {
             releaseRest();
             return finish(StopReason::EndOfGeneration);
         }
         result.ids.push_back(token);
+        timer.tokenGenerated();
 
         auto step = stops.push(utf8.push(tokenizer_->tokenToPiece(token, false)));
         std::string delta = std::move(step.released);
@@ -222,6 +269,7 @@ GenerationResult GenerationSession::generateFromTokens(std::vector<TokenId> prom
         }
         if (lastToken) continue; // the checks at the top name the reason; no forward pass is needed
         if (cancelled()) continue;
+        openPass({false, 1, static_cast<std::int32_t>(generated), context_->position()});
         logits = context_->evaluate(std::span<const TokenId>(&result.ids.back(), 1));
     }
 }

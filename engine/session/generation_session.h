@@ -9,6 +9,8 @@
 #include "engine/model/inference_context.h"
 #include "engine/model/model.h"
 #include "engine/sampling/sampler.h"
+#include "engine/session/session_telemetry.h"
+#include "engine/telemetry/token_metrics.h"
 #include "engine/tokenizer/tokenizer.h"
 
 #include <atomic>
@@ -35,6 +37,7 @@ struct GenerationOptions {
     std::optional<bool> addBos;           // nullopt: as the model's metadata says
     bool parseSpecial = false;            // "<|im_start|>" in the prompt becomes the special token
     int topLogits = 0;                    // keep the K highest [id, logit] of the first distribution
+    TelemetryOptions telemetry;           // per-op spans, live pass/memory reports, trace (off by default)
 };
 
 // One streamed token. Concatenating `text` over all events gives GenerationResult::text exactly.
@@ -66,6 +69,8 @@ struct GenerationResult {
     std::string matchedStopString;
     std::vector<std::pair<TokenId, float>> topLogits; // highest first, ties by ascending id
     GenerationTimings timings;
+    telemetry::GenerationMetrics metrics; // TTFT, per-token latency, prompt time, context fill (always)
+    GenerationTelemetry telemetry;        // filled when options.telemetry.enabled
 };
 
 // A prompt that leaves no room in the context for even one generated token.
@@ -98,6 +103,9 @@ public:
                                         const TokenCallback& onToken = {});
     // Thread-safe. Stops the generation in progress within one token; generate() clears the flag on entry.
     void cancel() { cancelRequested_.store(true, std::memory_order_relaxed); }
+    // The recorder the session's runs use when telemetry is enabled (created on first use). Its switch
+    // may be turned off to stop recording for later runs.
+    telemetry::Recorder& recorder();
 
 private:
     bool isEnd(TokenId token, const GenerationOptions& options) const;
@@ -107,6 +115,7 @@ private:
     std::unique_ptr<InferenceContext> context_;
     double loadMs_ = 0;
     std::atomic<bool> cancelRequested_{false};
+    std::unique_ptr<telemetry::Recorder> recorder_;
 };
 
 } // namespace wb
