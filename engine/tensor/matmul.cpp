@@ -4,12 +4,16 @@
 #include "engine/tensor/dequantize.h"
 #include "engine/tensor/float_dot.h"
 #include "engine/tensor/fp16.h"
+#include "engine/tensor/matmul_avx512.h"
 #include "engine/tensor/quant_dot.h"
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
+#include <tbb/partitioner.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -80,7 +84,171 @@ void matMulQuantized(const WeightMatrix& w, const float* x, std::int64_t nTokens
         tbb::simple_partitioner());
 }
 
+// --- AVX-512 VNNI paths (matmul_avx512.cpp); layouts are prepared here, in baseline code -----------------
+
+bool detectAvx512() {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    return avx2KernelsAvailable() && __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vnni");
+#else
+    return false;
+#endif
+}
+
+bool fastKernelsEnabled() {
+    return avx512KernelsAvailable() && !portableKernelsForced();
+}
+
+// From this many tokens on, a batch goes through the tokens-in-lanes kernel (16 lanes per panel).
+constexpr std::int64_t kPanelMinTokens = 8;
+constexpr std::int64_t kRowGroup = 16;  // rows per rows-in-lanes kernel call
+constexpr std::int64_t kStripRows = 48; // weight rows expanded at once for the panel kernel
+
+// Splits [0, count) into one contiguous piece per worker: no per-op task overhead beyond one task each, and
+// every output row is computed by the same instructions whichever piece it lands in.
+template <class Body> void forEachPiece(std::int64_t count, Body&& body) {
+    tbb::parallel_for(
+        tbb::blocked_range<std::int64_t>(0, count, 1),
+        [&](const tbb::blocked_range<std::int64_t>& range) { body(range.begin(), range.end()); },
+        tbb::static_partitioner());
+}
+
+void matMulBlock32Avx512(const WeightMatrix& w, const float* x, std::int64_t nTokens, float* y) {
+    const auto type = w.type == GgmlType::Q4_0 ? avx512::Block32Type::Q4_0 : avx512::Block32Type::Q8_0;
+    const std::int32_t bias = w.type == GgmlType::Q4_0 ? 8 : 128;
+    const std::int64_t nBlocks = w.cols / 32;
+    std::vector<ActivationBlock32> quantized(static_cast<std::size_t>(nBlocks * nTokens));
+    for (std::int64_t t = 0; t < nTokens; ++t)
+        quantizeActivationsQ8_0(x + t * w.cols, quantized.data() + t * nBlocks, w.cols);
+    auto blockSum = [](const ActivationBlock32& block) {
+        std::int32_t sum = 0;
+        for (std::int8_t q : block.qs)
+            sum += q;
+        return sum;
+    };
+
+    if (nTokens < kPanelMinTokens) {
+        const std::int64_t padded = nBlocks + (nBlocks & 1);
+        std::vector<std::int8_t> qs(static_cast<std::size_t>(nTokens * padded * 32), 0);
+        std::vector<float> d(static_cast<std::size_t>(nTokens * nBlocks));
+        std::vector<std::int32_t> offset(d.size());
+        for (std::int64_t t = 0; t < nTokens; ++t)
+            for (std::int64_t b = 0; b < nBlocks; ++b) {
+                const ActivationBlock32& block = quantized[static_cast<std::size_t>(t * nBlocks + b)];
+                std::int8_t* out = qs.data() + (t * padded + (b & ~std::int64_t{1})) * 32;
+                if (type ==
+                    avx512::Block32Type::Q4_0) { // pair layout: b[0..15] b+1[0..15] b[16..31] b+1[16..31]
+                    const std::int64_t half = b & 1;
+                    std::memcpy(out + 16 * half, block.qs, 16);
+                    std::memcpy(out + 32 + 16 * half, block.qs + 16, 16);
+                } else {
+                    std::memcpy(out + 32 * (b & 1), block.qs, 32);
+                }
+                d[static_cast<std::size_t>(t * nBlocks + b)] = block.d;
+                offset[static_cast<std::size_t>(t * nBlocks + b)] = -bias * blockSum(block);
+            }
+        const std::int64_t groups = (w.rows + kRowGroup - 1) / kRowGroup;
+        forEachPiece(groups, [&](std::int64_t first, std::int64_t last) {
+            const std::int64_t rowBegin = first * kRowGroup, rowEnd = std::min(w.rows, last * kRowGroup);
+            for (std::int64_t t = 0; t < nTokens; ++t) {
+                const avx512::Block32Token token{qs.data() + t * padded * 32, d.data() + t * nBlocks,
+                                                 offset.data() + t * nBlocks};
+                avx512::matVecBlock32(type, w.data, w.rowBytes, nBlocks, token, rowBegin, rowEnd,
+                                      y + t * w.rows + rowBegin);
+            }
+        });
+        return;
+    }
+
+    // Tokens in lanes: panels of 16 tokens, 4-byte groups interleaved.
+    const std::int64_t panels = (nTokens + 15) / 16;
+    const std::size_t panelWords = static_cast<std::size_t>(nBlocks * 8 * 16);
+    std::vector<std::int32_t> qs(static_cast<std::size_t>(panels) * panelWords, 0);
+    std::vector<float> d(static_cast<std::size_t>(panels * nBlocks * 16), 0.0f);
+    std::vector<std::int32_t> offset(d.size(), 0);
+    for (std::int64_t t = 0; t < nTokens; ++t) {
+        const std::int64_t p = t / 16, lane = t % 16;
+        for (std::int64_t b = 0; b < nBlocks; ++b) {
+            const ActivationBlock32& block = quantized[static_cast<std::size_t>(t * nBlocks + b)];
+            std::int32_t* words = qs.data() + static_cast<std::size_t>(p) * panelWords + b * 8 * 16 + lane;
+            for (int k = 0; k < 8; ++k)
+                std::memcpy(words + k * 16, block.qs + 4 * k, 4);
+            const std::size_t at = static_cast<std::size_t>((p * nBlocks + b) * 16 + lane);
+            d[at] = block.d;
+            offset[at] = -bias * blockSum(block);
+        }
+    }
+    const std::int64_t strips = (w.rows + kStripRows - 1) / kStripRows;
+    forEachPiece(strips, [&](std::int64_t first, std::int64_t last) {
+        std::vector<std::uint8_t> expanded(static_cast<std::size_t>(kStripRows * nBlocks * 32));
+        std::vector<float> scales(static_cast<std::size_t>(kStripRows * nBlocks));
+        for (std::int64_t s = first; s < last; ++s) {
+            const std::int64_t row0 = s * kStripRows, rows = std::min(kStripRows, w.rows - row0);
+            avx512::expandBlock32Rows(type, w.rowData(row0), w.rowBytes, nBlocks, rows, expanded.data(),
+                                      scales.data());
+            for (std::int64_t p = 0; p < panels; ++p) {
+                const avx512::Block32Panel panel{
+                    qs.data() + static_cast<std::size_t>(p) * panelWords, d.data() + p * nBlocks * 16,
+                    offset.data() + p * nBlocks * 16,
+                    static_cast<std::int32_t>(std::min<std::int64_t>(16, nTokens - 16 * p))};
+                avx512::matMulBlock32Panel(expanded.data(), scales.data(), nBlocks, rows, panel, row0,
+                                           y + 16 * p * w.rows, w.rows);
+            }
+        }
+    });
+}
+
+void matMulKQuantAvx512(const WeightMatrix& w, const float* x, std::int64_t nTokens, float* y) {
+    const std::int64_t nBlocks = w.cols / blocks::kQK_K;
+    std::vector<blocks::BlockQ8_K> activations(static_cast<std::size_t>(nBlocks * nTokens));
+    for (std::int64_t t = 0; t < nTokens; ++t)
+        quantizeActivationsQ8_K(x + t * w.cols, activations.data() + t * nBlocks, w.cols);
+    if (w.type == GgmlType::Q4_K) // sub-blocks 2g and 2g+1 come from one byte: pair their activations
+        for (auto& block : activations) {
+            std::int8_t reordered[blocks::kQK_K];
+            for (int g = 0; g < 2; ++g) {
+                std::memcpy(reordered + 128 * g, block.qs + 128 * g, 32);
+                std::memcpy(reordered + 128 * g + 32, block.qs + 128 * g + 64, 32);
+                std::memcpy(reordered + 128 * g + 64, block.qs + 128 * g + 32, 32);
+                std::memcpy(reordered + 128 * g + 96, block.qs + 128 * g + 96, 32);
+            }
+            std::memcpy(block.qs, reordered, sizeof(reordered));
+        }
+    const auto kernel = w.type == GgmlType::Q4_K ? avx512::matVecQ4_K : avx512::matVecQ6_K;
+    const std::int64_t groups = (w.rows + kRowGroup - 1) / kRowGroup;
+    forEachPiece(groups, [&](std::int64_t first, std::int64_t last) {
+        const std::int64_t rowBegin = first * kRowGroup, rowEnd = std::min(w.rows, last * kRowGroup);
+        for (std::int64_t t = 0; t < nTokens; ++t)
+            kernel(w.data, w.rowBytes, nBlocks, activations.data() + t * nBlocks, rowBegin, rowEnd,
+                   y + t * w.rows + rowBegin);
+    });
+}
+
+// True when an AVX-512 kernel computed the product.
+bool matMulFast(const WeightMatrix& w, const float* x, std::int64_t nTokens, float* y) {
+    if (!fastKernelsEnabled()) return false;
+    switch (w.type) {
+    case GgmlType::Q4_0:
+    case GgmlType::Q8_0:
+        matMulBlock32Avx512(w, x, nTokens, y);
+        return true;
+    case GgmlType::Q4_K:
+    case GgmlType::Q6_K:
+        matMulKQuantAvx512(w, x, nTokens, y);
+        return true;
+    default:
+        return false;
+    }
+}
+
 } // namespace
+
+bool avx512KernelsAvailable() {
+    static const bool available = detectAvx512();
+    return available;
+}
 
 void setKernelPath(KernelPath path) {
     gKernelPath.store(path, std::memory_order_relaxed);
@@ -105,6 +273,7 @@ void matMul(const WeightMatrix& w, const float* x, std::int64_t nTokens, float* 
     if (nTokens <= 0) return;
     if (path == KernelPath::QuantizedActivations) {
         if (w.type == GgmlType::BF16) return matMulBf16Activations(w, x, nTokens, y);
+        if (matMulFast(w, x, nTokens, y)) return;
         switch (activationFormatFor(w.type)) {
         case ActivationFormat::Q8_0:
             return matMulQuantized<ActivationBlock32>(w, x, nTokens, y, quantizeActivationsQ8_0, 32);

@@ -23,6 +23,9 @@ float quantizedDot(GgmlType weightType, const std::uint8_t* row, const void* act
 
 // Forces the portable kernels even where AVX2 is available (for tests comparing the two).
 void setForcePortableKernels(bool force);
+bool portableKernelsForced();
 bool avx2KernelsAvailable();
+// AVX-512 F/BW/VL/DQ with VNNI and F16C: the matrix kernels of matmul_avx512.h (see matmul.cpp).
+bool avx512KernelsAvailable();
 
 } // namespace wb

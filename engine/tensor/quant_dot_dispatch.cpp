@@ -3,6 +3,9 @@
 #include "engine/tensor/quant_dot_avx2.h"
 
 #include <atomic>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 namespace wb {
 namespace {
@@ -12,7 +15,11 @@ std::atomic<bool> gForcePortable{false};
 bool detectAvx2() {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    // F16C through CPUID leaf 1 (ECX bit 29): clang 14 rejects "f16c" in __builtin_cpu_supports, and the
+    // fuzzing/sanitizer builds use clang.
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    const bool hasF16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && hasF16c;
 #else
     return false;
 #endif
@@ -27,6 +34,9 @@ bool avx2KernelsAvailable() {
 
 void setForcePortableKernels(bool force) {
     gForcePortable.store(force, std::memory_order_relaxed);
+}
+bool portableKernelsForced() {
+    return gForcePortable.load(std::memory_order_relaxed);
 }
 
 float quantizedDot(GgmlType weightType, const std::uint8_t* row, const void* activations, std::int64_t n) {

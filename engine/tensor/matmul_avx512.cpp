@@ -1,0 +1,349 @@
+#include "engine/tensor/matmul_avx512.h"
+
+#include "engine/tensor/block_layouts.h"
+#include "engine/tensor/quant_combine.h"
+
+#include <immintrin.h>
+
+#include <cstring>
+
+// The float combination must round exactly like the portable kernels: a multiply and an add, never one FMA.
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#else
+#pragma GCC optimize("fp-contract=off")
+// GCC 12 reports its own _mm512_undefined_* placeholders as maybe-uninitialized under the optimize pragma.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+namespace wb::avx512 {
+namespace {
+
+using namespace blocks;
+
+constexpr int kLanes = 16;
+
+inline float halfToFloat(std::uint16_t h) {
+    return _cvtsh_ss(h);
+}
+
+// --- rows in lanes -------------------------------------------------------------------------------------
+
+// Sums groups of 4 int32 lanes of two row vectors: per 128-bit lane the result is
+// [a0+a2, b0+b2, a1+a3, b1+b3] (then level 2 finishes the 4-lane sums).
+inline __m512i pairReduce32(__m512i a, __m512i b) {
+    return _mm512_add_epi32(_mm512_unpacklo_epi32(a, b), _mm512_unpackhi_epi32(a, b));
+}
+inline __m512i pairReduce64(__m512i a, __m512i b) {
+    return _mm512_add_epi64(_mm512_unpacklo_epi64(a, b), _mm512_unpackhi_epi64(a, b));
+}
+
+// p[i] holds row i's dot products for two blocks, four 128-bit lanes of partial sums. With kSplitHalves
+// (Q4_0 layout) block b is lanes 0+2 and b+1 lanes 1+3; otherwise block b is lanes 0+1 and b+1 lanes 2+3.
+// Returns the exact block sums of the 16 rows: first (block b), second (block b+1), row i in lane i.
+template <bool kSplitHalves> inline void reduceRows(const __m512i (&p)[16], __m512i& first, __m512i& second) {
+    __m512i u[4];
+    for (int g = 0; g < 4; ++g) {
+        const __m512i t0 = pairReduce32(p[4 * g], p[4 * g + 1]);
+        const __m512i t1 = pairReduce32(p[4 * g + 2], p[4 * g + 3]);
+        // Per 128-bit lane: rows 4g..4g+3, each the sum of its 4 int32 lanes there.
+        u[g] = _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
+    }
+    constexpr int kSelA = kSplitHalves ? 0x44 : 0x88; // lanes holding block b's first part / b+1 ...
+    constexpr int kSelB = kSplitHalves ? 0xEE : 0xDD;
+    // w[h]: [rows 8h..8h+3 b, same rows b+1, rows 8h+4..8h+7 b, same rows b+1]
+    __m512i w[2];
+    for (int h = 0; h < 2; ++h)
+        w[h] = _mm512_add_epi32(_mm512_shuffle_i32x4(u[2 * h], u[2 * h + 1], kSelA),
+                                _mm512_shuffle_i32x4(u[2 * h], u[2 * h + 1], kSelB));
+    first = _mm512_shuffle_i32x4(w[0], w[1], 0x88);
+    second = _mm512_shuffle_i32x4(w[0], w[1], 0xDD);
+}
+
+// Weight bytes of blocks b and (if present) b+1 of one row, as unsigned bytes in the activation layout.
+template <Block32Type kType> inline __m512i loadPair(const std::uint8_t* block, bool hasSecond) {
+    if constexpr (kType == Block32Type::Q4_0) {
+        const __m128i q0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2));
+        const __m128i q1 = hasSecond ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 18 + 2))
+                                     : _mm_setzero_si128();
+        const __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(q0), q1, 1);
+        const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(both), _mm256_srli_epi16(both, 4), 1);
+        return _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
+    } else {
+        const __m256i q0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 2));
+        const __m256i q1 = hasSecond ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 34 + 2))
+                                     : _mm256_set1_epi8(static_cast<char>(0x80)); // becomes 0 after the xor
+        const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(q0), q1, 1);
+        return _mm512_xor_si512(z, _mm512_set1_epi8(static_cast<char>(0x80))); // w + 128, unsigned
+    }
+}
+
+// acc[lane] = acc + float(isum) * (fp16(d_w) * d_a), as quantcombine::addScaled per lane.
+inline __m512 addScaledLanes(__m512 acc, __m512i isum, __m512 weightScales, float activationScale) {
+    const __m512 scale = _mm512_mul_ps(weightScales, _mm512_set1_ps(activationScale));
+    return _mm512_add_ps(acc, _mm512_mul_ps(_mm512_cvtepi32_ps(isum), scale));
+}
+
+template <Block32Type kType>
+void matVecBlock32Impl(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks,
+                       const Block32Token& a, std::int64_t rowBegin, std::int64_t rowEnd, float* y) {
+    constexpr std::int64_t kBlockBytes = kType == Block32Type::Q4_0 ? 18 : 34;
+    for (std::int64_t r0 = rowBegin; r0 < rowEnd; r0 += kLanes) {
+        const int lanes = static_cast<int>(rowEnd - r0 < kLanes ? rowEnd - r0 : kLanes);
+        const std::uint8_t* rows[kLanes];
+        alignas(64) std::int32_t offsets[kLanes];
+        for (int i = 0; i < kLanes; ++i) {
+            const int row = i < lanes ? i : lanes - 1; // spare lanes repeat the last row, never stored
+            rows[i] = weights + static_cast<std::size_t>(r0 + row) * rowBytes;
+            offsets[i] = static_cast<std::int32_t>(static_cast<std::size_t>(row) * rowBytes);
+        }
+        const __m512i gatherIndex = _mm512_load_si512(offsets);
+        const std::uint8_t* base = weights + static_cast<std::size_t>(r0) * rowBytes;
+        __m512 acc = _mm512_setzero_ps();
+        for (std::int64_t b = 0; b < nBlocks; b += 2) {
+            const bool hasSecond = b + 1 < nBlocks;
+            const __m512i x = _mm512_loadu_si512(a.qs + b * 32);
+            __m512i p[kLanes];
+            for (int i = 0; i < kLanes; ++i)
+                p[i] = _mm512_dpbusd_epi32(_mm512_setzero_si512(),
+                                           loadPair<kType>(rows[i] + b * kBlockBytes, hasSecond), x);
+            __m512i first, second;
+            reduceRows<kType == Block32Type::Q4_0>(p, first, second);
+            // The fp16 scale is the first two bytes of each block: gather 4 bytes, keep the low half.
+            const __m512i d0 = _mm512_i32gather_epi32(gatherIndex, base + b * kBlockBytes, 1);
+            acc = addScaledLanes(acc, _mm512_add_epi32(first, _mm512_set1_epi32(a.offset[b])),
+                                 _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d0)), a.d[b]);
+            if (hasSecond) {
+                const __m512i d1 = _mm512_i32gather_epi32(gatherIndex, base + (b + 1) * kBlockBytes, 1);
+                acc = addScaledLanes(acc, _mm512_add_epi32(second, _mm512_set1_epi32(a.offset[b + 1])),
+                                     _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d1)), a.d[b + 1]);
+            }
+        }
+        _mm512_mask_storeu_ps(y + (r0 - rowBegin), static_cast<__mmask16>((1u << lanes) - 1u), acc);
+    }
+}
+
+// --- tokens in lanes -----------------------------------------------------------------------------------
+
+template <int kRows>
+void panelTile(const std::uint8_t* expanded, const float* scales, std::int64_t nBlocks,
+               const Block32Panel& panel, std::int64_t firstRow, float* y, std::int64_t yStride) {
+    __m512 acc[kRows];
+    for (int r = 0; r < kRows; ++r)
+        acc[r] = _mm512_setzero_ps();
+    const std::size_t rowStride = static_cast<std::size_t>(nBlocks) * 32;
+    for (std::int64_t b = 0; b < nBlocks; ++b) {
+        __m512i x[8];
+        for (int k = 0; k < 8; ++k)
+            x[k] = _mm512_loadu_si512(panel.qs + (b * 8 + k) * kLanes);
+        const __m512i offset = _mm512_loadu_si512(panel.offset + b * kLanes);
+        const __m512 activationScales = _mm512_loadu_ps(panel.d + b * kLanes);
+        // Rows innermost: kRows independent dependency chains, so the dot products overlap in the pipeline.
+        __m512i isum[kRows];
+        for (int r = 0; r < kRows; ++r)
+            isum[r] = offset;
+        for (int k = 0; k < 8; ++k)
+            for (int r = 0; r < kRows; ++r) {
+                std::int32_t word;
+                std::memcpy(&word, expanded + r * rowStride + b * 32 + 4 * k, 4);
+                isum[r] = _mm512_dpbusd_epi32(isum[r], _mm512_set1_epi32(word), x[k]);
+            }
+        for (int r = 0; r < kRows; ++r) {
+            const __m512 scale = _mm512_mul_ps(_mm512_set1_ps(scales[r * nBlocks + b]), activationScales);
+            acc[r] = _mm512_add_ps(acc[r], _mm512_mul_ps(_mm512_cvtepi32_ps(isum[r]), scale));
+        }
+    }
+    const __mmask16 valid = static_cast<__mmask16>((1u << panel.tokens) - 1u);
+    const __m512i tokenOffsets =
+        _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                           _mm512_set1_epi32(static_cast<std::int32_t>(yStride)));
+    for (int r = 0; r < kRows; ++r)
+        _mm512_mask_i32scatter_ps(y + firstRow + r, valid, tokenOffsets, acc[r], 4);
+}
+
+// --- K-quants, one row at a time -----------------------------------------------------------------------
+
+inline std::int32_t reduceAdd(__m512i v) {
+    return _mm512_reduce_add_epi32(v);
+}
+inline std::int32_t reduceAdd(__m256i v) {
+    const __m128i sum128 = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    const __m128i sum64 = _mm_add_epi32(sum128, _mm_unpackhi_epi64(sum128, sum128));
+    return _mm_cvtsi128_si32(_mm_add_epi32(sum64, _mm_shuffle_epi32(sum64, 1)));
+}
+
+} // namespace
+
+void matVecBlock32(Block32Type type, const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks,
+                   const Block32Token& activations, std::int64_t rowBegin, std::int64_t rowEnd, float* y) {
+    if (type == Block32Type::Q4_0)
+        matVecBlock32Impl<Block32Type::Q4_0>(weights, rowBytes, nBlocks, activations, rowBegin, rowEnd, y);
+    else
+        matVecBlock32Impl<Block32Type::Q8_0>(weights, rowBytes, nBlocks, activations, rowBegin, rowEnd, y);
+}
+
+void expandBlock32Rows(Block32Type type, const std::uint8_t* weights, std::size_t rowBytes,
+                       std::int64_t nBlocks, std::int64_t rows, std::uint8_t* expanded, float* scales) {
+    for (std::int64_t r = 0; r < rows; ++r) {
+        const std::uint8_t* row = weights + static_cast<std::size_t>(r) * rowBytes;
+        for (std::int64_t b = 0; b < nBlocks; ++b, expanded += 32) {
+            std::uint16_t d;
+            if (type == Block32Type::Q4_0) {
+                const std::uint8_t* block = row + b * 18;
+                std::memcpy(&d, block, 2);
+                const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2));
+                const __m256i both =
+                    _mm256_inserti128_si256(_mm256_castsi128_si256(q), _mm_srli_epi16(q, 4), 1);
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(expanded),
+                                    _mm256_and_si256(both, _mm256_set1_epi8(0x0F)));
+            } else {
+                const std::uint8_t* block = row + b * 34;
+                std::memcpy(&d, block, 2);
+                const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 2));
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(expanded),
+                                    _mm256_xor_si256(q, _mm256_set1_epi8(static_cast<char>(0x80))));
+            }
+            *scales++ = halfToFloat(d);
+        }
+    }
+}
+
+void matMulBlock32Panel(const std::uint8_t* expanded, const float* scales, std::int64_t nBlocks,
+                        std::int64_t rows, const Block32Panel& panel, std::int64_t firstRow, float* y,
+                        std::int64_t yStride) {
+    constexpr int kTile = 8;
+    const std::size_t rowStride = static_cast<std::size_t>(nBlocks) * 32;
+    std::int64_t r = 0;
+    for (; r + kTile <= rows; r += kTile)
+        panelTile<kTile>(expanded + r * rowStride, scales + r * nBlocks, nBlocks, panel, firstRow + r, y,
+                         yStride);
+    for (; r < rows; ++r)
+        panelTile<1>(expanded + r * rowStride, scales + r * nBlocks, nBlocks, panel, firstRow + r, y,
+                     yStride);
+}
+
+// Q4_K: per super-block isum = sum_j scale_j * (q_j . a_j) over 8 sub-blocks of 32, minSum = sum_j min_j *
+// (bsum_2j + bsum_2j+1), combined by quantcombine::addSuperBlock exactly as the portable kernel.
+void matVecQ4_K(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks, const void* q8k,
+                std::int64_t rowBegin, std::int64_t rowEnd, float* y) {
+    const auto* a = static_cast<const BlockQ8_K*>(q8k);
+    const __m512i lowMask = _mm512_set1_epi8(0x0F);
+    // Sub-block of each int32 lane of the four dot products (lo/hi nibbles of two 64-byte halves).
+    const __m512i pick0 = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2);
+    const __m512i pick1 = _mm512_setr_epi32(1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3);
+    const __m512i pick2 = _mm512_setr_epi32(4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6);
+    const __m512i pick3 = _mm512_setr_epi32(5, 5, 5, 5, 5, 5, 5, 5, 7, 7, 7, 7, 7, 7, 7, 7);
+    for (std::int64_t r = rowBegin; r < rowEnd; ++r) {
+        const std::uint8_t* row = weights + static_cast<std::size_t>(r) * rowBytes;
+        float sum = 0.0f;
+        for (std::int64_t b = 0; b < nBlocks; ++b) {
+            const std::uint8_t* block = row + b * static_cast<std::int64_t>(sizeof(BlockQ4_K));
+            std::uint16_t d, dmin;
+            std::memcpy(&d, block, 2);
+            std::memcpy(&dmin, block + 2, 2);
+            // The 8 six-bit scales (bytes 0..7) and mins (8..15), unpacked as get_scale_min_k4 defines them.
+            std::uint32_t packed[3];
+            std::memcpy(packed, block + 4, 12);
+            constexpr std::uint32_t kLow6 = 0x3f3f3f3f, kLow4 = 0x0f0f0f0f, kLow2 = 0x03030303;
+            std::uint32_t unpacked[4];
+            unpacked[0] = packed[0] & kLow6;
+            unpacked[1] = (packed[2] & kLow4) | (((packed[0] >> 6) & kLow2) << 4);
+            unpacked[2] = packed[1] & kLow6;
+            unpacked[3] = ((packed[2] >> 4) & kLow4) | (((packed[1] >> 6) & kLow2) << 4);
+            const __m512i scales =
+                _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(unpacked)));
+            const __m512i q01 = _mm512_loadu_si512(block + 16);
+            const __m512i q23 = _mm512_loadu_si512(block + 16 + 64);
+            const std::int8_t* x = a[b].qs;
+            __m512i isum =
+                _mm512_mullo_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(q01, lowMask),
+                                                       _mm512_loadu_si512(x)),
+                                   _mm512_permutexvar_epi32(pick0, scales));
+            isum = _mm512_add_epi32(
+                isum,
+                _mm512_mullo_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(),
+                                                       _mm512_and_si512(_mm512_srli_epi16(q01, 4), lowMask),
+                                                       _mm512_loadu_si512(x + 64)),
+                                   _mm512_permutexvar_epi32(pick1, scales)));
+            isum =
+                _mm512_add_epi32(isum, _mm512_mullo_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(),
+                                                                              _mm512_and_si512(q23, lowMask),
+                                                                              _mm512_loadu_si512(x + 128)),
+                                                          _mm512_permutexvar_epi32(pick2, scales)));
+            isum = _mm512_add_epi32(
+                isum,
+                _mm512_mullo_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(),
+                                                       _mm512_and_si512(_mm512_srli_epi16(q23, 4), lowMask),
+                                                       _mm512_loadu_si512(x + 192)),
+                                   _mm512_permutexvar_epi32(pick3, scales)));
+            // minSum: mins (int16, each twice) against the 16 bsums, pairs summed by madd.
+            const __m256i mins16 = _mm256_cvtepu8_epi16(
+                _mm_unpacklo_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(unpacked + 2)),
+                                  _mm_loadl_epi64(reinterpret_cast<const __m128i*>(unpacked + 2))));
+            const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[b].bsums));
+            const __m256i minProducts = _mm256_madd_epi16(mins16, bsums);
+            const std::int32_t minSum = reduceAdd(minProducts);
+            sum = quantcombine::addSuperBlock(sum, reduceAdd(isum), minSum, d, dmin, a[b].d);
+        }
+        y[r - rowBegin] = sum;
+    }
+}
+
+// Q6_K: levels 0..63 (stored +32) against the activations, per 16-value sub-block scaled by its int8 scale;
+// isum = sum_j scale_j * (dot_j - 32 * bsum_j), combined by quantcombine::addSuperBlockSymmetric.
+void matVecQ6_K(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks, const void* q8k,
+                std::int64_t rowBegin, std::int64_t rowEnd, float* y) {
+    const auto* a = static_cast<const BlockQ8_K*>(q8k);
+    const __m512i lowMask = _mm512_set1_epi8(0x0F);
+    const __m512i twoBits = _mm512_set1_epi8(0x03);
+    __m512i picks[4];
+    for (int s = 0; s < 4; ++s)
+        picks[s] = _mm512_add_epi32(_mm512_set1_epi32(4 * s),
+                                    _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3));
+    for (std::int64_t r = rowBegin; r < rowEnd; ++r) {
+        const std::uint8_t* row = weights + static_cast<std::size_t>(r) * rowBytes;
+        float sum = 0.0f;
+        for (std::int64_t b = 0; b < nBlocks; ++b) {
+            const std::uint8_t* block = row + b * static_cast<std::int64_t>(sizeof(BlockQ6_K));
+            const std::uint8_t* ql = block;
+            const std::uint8_t* qh = block + 128;
+            const std::int8_t* sc = reinterpret_cast<const std::int8_t*>(block + 192);
+            std::uint16_t d;
+            std::memcpy(&d, block + 208, 2);
+            const __m128i scales8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(sc));
+            const __m512i scales = _mm512_cvtepi8_epi32(scales8);
+            __m512i isum = _mm512_setzero_si512();
+            for (int half = 0; half < 2; ++half) {
+                const __m512i low = _mm512_loadu_si512(ql + 64 * half);
+                const __m256i high = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qh + 32 * half));
+                const __m512i high01 =
+                    _mm512_inserti64x4(_mm512_castsi256_si512(high), _mm256_srli_epi16(high, 2), 1);
+                const __m512i high23 = _mm512_srli_epi16(high01, 4);
+                // Values l (ql low nibble, qh bits 0-1) and l+32 (ql[l+32] low, qh bits 2-3): sub-blocks
+                // 8h..8h+3.
+                const __m512i level01 = _mm512_or_si512(
+                    _mm512_and_si512(low, lowMask), _mm512_slli_epi16(_mm512_and_si512(high01, twoBits), 4));
+                const __m512i level23 =
+                    _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(low, 4), lowMask),
+                                    _mm512_slli_epi16(_mm512_and_si512(high23, twoBits), 4));
+                const std::int8_t* x = a[b].qs + 128 * half;
+                const __m512i dot01 =
+                    _mm512_dpbusd_epi32(_mm512_setzero_si512(), level01, _mm512_loadu_si512(x));
+                const __m512i dot23 =
+                    _mm512_dpbusd_epi32(_mm512_setzero_si512(), level23, _mm512_loadu_si512(x + 64));
+                isum = _mm512_add_epi32(
+                    isum, _mm512_mullo_epi32(dot01, _mm512_permutexvar_epi32(picks[2 * half], scales)));
+                isum = _mm512_add_epi32(
+                    isum, _mm512_mullo_epi32(dot23, _mm512_permutexvar_epi32(picks[2 * half + 1], scales)));
+            }
+            const __m256i bsumProducts =
+                _mm256_madd_epi16(_mm256_cvtepi8_epi16(scales8),
+                                  _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[b].bsums)));
+            const std::int32_t correction = reduceAdd(bsumProducts);
+            sum = quantcombine::addSuperBlockSymmetric(sum, reduceAdd(isum) - 32 * correction, d, a[b].d);
+        }
+        y[r - rowBegin] = sum;
+    }
+}
+
+} // namespace wb::avx512

@@ -1,0 +1,64 @@
+#pragma once
+// AVX-512 (F/BW/VL/DQ + VNNI) kernels for the quantized-activation matrix products (compiled with the
+// *_avx512.cpp flags; call only when avx512KernelsAvailable() says so). Every output is computed with exactly
+// the integer block sums and the float block combination of the portable kernels (quant_dot.cpp, blocks in
+// increasing order, no FMA), only spread over SIMD lanes, so results are bit-identical to the portable path.
+//
+// Two layouts:
+//  - rows in lanes (generation, one token): 16 weight rows at a time, each row's block dot products reduced
+//    across lanes by an in-register transpose, so the per-block float combination runs for 16 rows at once;
+//  - tokens in lanes (prompt batches): activations of 16 tokens interleaved per 4 bytes ("panels", built once
+//    per product), each weight dword broadcast against them; no reductions at all.
+// The layouts are prepared by matmul.cpp (baseline code) so this file holds only raw-pointer kernels and no
+// std/tbb templates whose AVX-512 instantiations the linker could pick for baseline callers.
+#include <cstddef>
+#include <cstdint>
+
+namespace wb::avx512 {
+
+// Block-32 weight types with kernels here.
+enum class Block32Type { Q4_0, Q8_0 };
+
+// One token's Q8_0 activations for the rows-in-lanes kernel. qs holds 32 bytes per block, padded to an even
+// block count; for Q4_0 each pair of blocks (b, b+1) is reordered as b[0..15], b+1[0..15], b[16..31],
+// b+1[16..31] to match the nibble layout. offset[b] = -bias * sum(qs of block b) (bias 8 for Q4_0 nibbles,
+// 128 for Q8_0 weights shifted to unsigned).
+struct Block32Token {
+    const std::int8_t* qs;
+    const float* d;
+    const std::int32_t* offset;
+};
+
+// y[r - rowBegin] for rows [rowBegin, rowEnd) of a row-major block-32 matrix.
+void matVecBlock32(Block32Type type, const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks,
+                   const Block32Token& activations, std::int64_t rowBegin, std::int64_t rowEnd, float* y);
+
+// Activations of up to 16 tokens, interleaved: for block b, qs[(b * 8 + k) * 16 + lane] is bytes 4k..4k+3 of
+// token `lane`'s block b (natural order) as one int32; d[b * 16 + lane], offset[b * 16 + lane] as above.
+// Unused lanes are zero.
+struct Block32Panel {
+    const std::int32_t* qs;
+    const float* d;
+    const std::int32_t* offset;
+    std::int32_t tokens; // valid lanes, 1..16
+};
+
+// Weights of a strip of rows expanded to unsigned bytes in natural order (32 per block) with float scales;
+// `expanded` must hold rows * nBlocks * 32 bytes, `scales` rows * nBlocks floats.
+void expandBlock32Rows(Block32Type type, const std::uint8_t* weights, std::size_t rowBytes,
+                       std::int64_t nBlocks, std::int64_t rows, std::uint8_t* expanded, float* scales);
+
+// For `rows` expanded rows (output rows firstRow..firstRow+rows-1) and one panel: y[token * yStride + row].
+void matMulBlock32Panel(const std::uint8_t* expanded, const float* scales, std::int64_t nBlocks,
+                        std::int64_t rows, const Block32Panel& panel, std::int64_t firstRow, float* y,
+                        std::int64_t yStride);
+
+// Rows-in-row dot products for the K-quants against one token's Q8_K activations (BlockQ8_K array, natural
+// layout). For Q4_K the activations must be reordered per 128 values as [0..31, 64..95, 32..63, 96..127]
+// (see reorderQ8KForQ4K). y[r - rowBegin] for rows [rowBegin, rowEnd).
+void matVecQ4_K(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks, const void* q8k,
+                std::int64_t rowBegin, std::int64_t rowEnd, float* y);
+void matVecQ6_K(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks, const void* q8k,
+                std::int64_t rowBegin, std::int64_t rowEnd, float* y);
+
+} // namespace wb::avx512

@@ -1,0 +1,107 @@
+// The AVX-512 matrix kernels (rows in lanes for small batches, tokens in lanes for prompts) against the
+// portable kernels, bit for bit, on awkward shapes: odd block counts, row counts that are not multiples of
+// the 16-row groups or 48-row strips, token counts around the 8-token switch and the 16-token panels.
+#include "engine/gguf/gguf_file.h"
+#include "engine/tensor/matmul.h"
+#include "engine/tensor/quant_dot.h"
+#include "engine/tensor/quantize.h"
+#include "engine/tensor/weight_matrix.h"
+#include "tests/support/test_models.h"
+#include "tests/tensor/test_registry.h"
+
+#include <QtTest>
+
+#include <tbb/task_arena.h>
+
+#include <cstring>
+#include <random>
+#include <vector>
+
+namespace {
+
+using wb::GgmlType;
+
+std::vector<float> gaussian(std::size_t n, unsigned seed, float sigma) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> dist(0.0f, sigma);
+    std::vector<float> x(n);
+    for (auto& v : x)
+        v = dist(rng);
+    return x;
+}
+
+// Runs the product on the fastest kernels and on the portable ones; true when all outputs are identical.
+bool fastEqualsPortable(const wb::WeightMatrix& w, const std::vector<float>& x, std::int64_t nTokens) {
+    std::vector<float> fast(static_cast<std::size_t>(w.rows * nTokens), -1.0f), portable(fast.size(), -2.0f);
+    wb::setForcePortableKernels(false);
+    wb::matMul(w, x.data(), nTokens, fast.data(), wb::KernelPath::QuantizedActivations);
+    wb::setForcePortableKernels(true);
+    wb::matMul(w, x.data(), nTokens, portable.data(), wb::KernelPath::QuantizedActivations);
+    wb::setForcePortableKernels(false);
+    return std::memcmp(fast.data(), portable.data(), fast.size() * sizeof(float)) == 0;
+}
+
+class FastKernelsTest : public QObject {
+    Q_OBJECT
+private slots:
+    void reportsPath() {
+        qInfo("AVX-512 VNNI kernels: %s",
+              wb::avx512KernelsAvailable() ? "used" : "not available on this CPU");
+    }
+
+    void equalPortableOnAwkwardShapes_data() {
+        QTest::addColumn<int>("type");
+        QTest::addColumn<int>("cols");
+        QTest::addColumn<int>("rows");
+        QTest::newRow("q4_0 odd blocks") << int(GgmlType::Q4_0) << 32 * 15 << 37;
+        QTest::newRow("q4_0 even blocks") << int(GgmlType::Q4_0) << 32 * 16 << 100;
+        QTest::newRow("q8_0 odd blocks") << int(GgmlType::Q8_0) << 32 * 15 << 37;
+        QTest::newRow("q8_0 one block") << int(GgmlType::Q8_0) << 32 << 5;
+        QTest::newRow("q4_K") << int(GgmlType::Q4_K) << 256 * 3 << 53;
+        QTest::newRow("q6_K") << int(GgmlType::Q6_K) << 256 * 3 << 53;
+    }
+    void equalPortableOnAwkwardShapes() {
+        QFETCH(int, type);
+        QFETCH(int, cols);
+        QFETCH(int, rows);
+        const auto t = static_cast<GgmlType>(type);
+        const auto master = gaussian(static_cast<std::size_t>(cols) * rows, 7, 0.05f);
+        const std::size_t rowBytes = wb::rowByteSize(t, cols);
+        std::vector<std::uint8_t> data(rowBytes * static_cast<std::size_t>(rows));
+        for (int r = 0; r < rows; ++r)
+            wb::quantizeRow(t, master.data() + static_cast<std::size_t>(r) * cols, data.data() + r * rowBytes,
+                            cols);
+        const auto w = wb::WeightMatrix::fromMemory(t, data.data(), cols, rows);
+        for (std::int64_t nTokens : {1, 2, 7, 8, 16, 17, 33}) {
+            auto x = gaussian(static_cast<std::size_t>(cols * nTokens), 100 + unsigned(nTokens), 1.0f);
+            x[3] = 0.0f; // a block with a zero and, below, an all-zero block (scale 0)
+            if (nTokens > 1) std::fill(x.begin() + cols, x.begin() + cols + 32, 0.0f);
+            QVERIFY2(fastEqualsPortable(w, x, nTokens), qPrintable(QString("%1 tokens").arg(nTokens)));
+        }
+    }
+
+    // Real tensors of the zoo files (Q4_0/Q8_0/Q4_K/Q6_K), prompt-sized batches, one and two threads.
+    void equalPortableOnZooTensors() {
+        WB_REQUIRE_MODEL("zoo/zoo-llama-q4_k_m.gguf", path);
+        const auto x = gaussian(256 * 20, 43, 1.0f);
+        for (const char* relative :
+             {"zoo/zoo-llama-q4_k_m.gguf", "zoo/zoo-llama-q8_0.gguf", "zoo/zoo-llama-q4_0.gguf"}) {
+            WB_REQUIRE_MODEL(relative, filePath);
+            const auto file = wb::gguf::GgufFile::open(filePath.toStdString());
+            for (const char* name : {"output.weight", "blk.1.ffn_down.weight", "blk.0.attn_q.weight"}) {
+                const auto w = wb::WeightMatrix::fromTensor(file, *file.findTensor(name));
+                const std::vector<float> xs(x.begin(), x.begin() + w.cols * 20);
+                bool same = false;
+                tbb::task_arena(2).execute([&] { same = fastEqualsPortable(w, xs, 20); });
+                QVERIFY2(same, qPrintable(QString(relative) + " " + name));
+                tbb::task_arena(1).execute([&] { same = fastEqualsPortable(w, xs, 20); });
+                QVERIFY2(same, qPrintable(QString(relative) + " " + name + " one thread"));
+            }
+        }
+    }
+};
+
+} // namespace
+
+WB_REGISTER_TENSOR_TEST(FastKernelsTest)
+#include "test_fast_kernels.moc"
