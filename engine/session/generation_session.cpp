@@ -121,7 +121,9 @@ GenerationResult GenerationSession::generateFromTokens(std::vector<TokenId> prom
 
     context_->reset();
 
-    // Telemetry: the session opens each pass's Token span itself so that sampling its logits lies inside.
+    // Telemetry: the session opens each pass's Token span itself. A prompt pass evaluates a chunk; the pass
+    // of generated token k samples it and then evaluates it (the last one is only sampled), so that the
+    // sampling op's end marks when each token became known.
     SessionTelemetry telemetry(*model_, *context_, options.telemetry.enabled ? &recorder() : nullptr,
                                options.telemetry);
     telemetry::Recorder* const rec = telemetry.recorder(); // null when off: the scopes cost one branch
@@ -175,7 +177,7 @@ GenerationResult GenerationSession::generateFromTokens(std::vector<TokenId> prom
         const auto chunk = prompt.subspan(offset, std::min(kPromptChunk, prompt.size() - offset));
         openPass({true, static_cast<std::int32_t>(chunk.size()), -1, context_->position()});
         logits = context_->evaluate(chunk);
-        if (offset + chunk.size() < prompt.size()) closePass(); // the last stays open for sampling
+        closePass();
     }
     timer.promptFinished(static_cast<std::int32_t>(promptLength));
     result.timings.promptMs = millisecondsBetween(promptStart, Clock::now());
@@ -216,13 +218,13 @@ GenerationResult GenerationSession::generateFromTokens(std::vector<TokenId> prom
             return finish(StopReason::ContextFull);
         }
 
+        openPass({false, 1, static_cast<std::int32_t>(generated), context_->position()});
         TokenId token = 0;
         {
             const telemetry::OpScope span(rec, pass.firstPosition, -1, telemetry::OpKind::Sampling, 0,
                                           samplingFlops);
             token = sampler.sample(logits);
         }
-        closePass();
         sampler.accept(token);
         if (isEnd(token, options)) {
             releaseRest();
@@ -269,8 +271,8 @@ GenerationResult GenerationSession::generateFromTokens(std::vector<TokenId> prom
         }
         if (lastToken) continue; // the checks at the top name the reason; no forward pass is needed
         if (cancelled()) continue;
-        openPass({false, 1, static_cast<std::int32_t>(generated), context_->position()});
         logits = context_->evaluate(std::span<const TokenId>(&result.ids.back(), 1));
+        closePass();
     }
 }
 

@@ -18,7 +18,7 @@ void SessionTelemetry::runStarted() {
     result_ = {};
     result_.recorded = true;
     passIndex_ = 0;
-    lastPassEndNs_ = 0;
+    lastTokenNs_ = 0;
     lastMemoryNs_ = 0;
     droppedAtStart_ = recorder_->droppedEvents() + recorder_->overflowEvents();
     drained_.clear();
@@ -48,7 +48,11 @@ void SessionTelemetry::passFinished(const PassInfo& info) {
     drained_.clear();
     recorder_->drainEvents(drained_);
 
-    telemetry::PassReport report;
+    telemetry::PassReport& report = report_; // reused: its ops keep their capacity between passes
+    std::vector<telemetry::OpTiming> ops = std::move(report.ops);
+    ops.clear();
+    report = {};
+    report.ops = std::move(ops);
     report.passIndex = passIndex_++;
     report.isPrompt = info.isPrompt;
     report.tokenCount = info.tokenCount;
@@ -56,9 +60,11 @@ void SessionTelemetry::passFinished(const PassInfo& info) {
     report.firstPosition = info.firstPosition;
     report.contextUsed = context_.position();
     report.contextSize = context_.contextLength();
-    report.ops.reserve(drained_.size());
     bool haveSpan = false;
+    std::uint64_t sampledNs = 0;
     for (const telemetry::Event& event : drained_) {
+        if (event.kind == telemetry::SpanKind::Op && event.op == telemetry::OpKind::Sampling)
+            sampledNs = event.endNs;
         if (event.kind == telemetry::SpanKind::Token) {
             report.startNs = event.startNs;
             report.endNs = event.endNs;
@@ -75,10 +81,17 @@ void SessionTelemetry::passFinished(const PassInfo& info) {
         report.startNs = report.ops.front().startNs;
         report.endNs = report.ops.back().startNs + report.ops.back().durationNs;
     }
-    const std::uint64_t previousEnd = lastPassEndNs_ != 0 ? lastPassEndNs_ : report.startNs;
-    report.latencyMs = static_cast<double>(report.endNs - std::min(previousEnd, report.endNs)) / 1e6;
-    if (info.isPrompt) report.latencyMs = static_cast<double>(report.endNs - report.startNs) / 1e6;
-    lastPassEndNs_ = report.endNs;
+    // A token is known when its sampling ends: latency runs from the previous token's sampling (the first
+    // token's from the end of the prompt). Prompt passes report their own duration.
+    if (info.isPrompt) {
+        report.latencyMs = static_cast<double>(report.endNs - report.startNs) / 1e6;
+        lastTokenNs_ = report.endNs;
+    } else {
+        if (sampledNs == 0) sampledNs = report.startNs; // the switch was flipped during the pass
+        const std::uint64_t previous = lastTokenNs_ != 0 ? std::min(lastTokenNs_, sampledNs) : report.startNs;
+        report.latencyMs = static_cast<double>(sampledNs - previous) / 1e6;
+        lastTokenNs_ = sampledNs;
+    }
     ++result_.passCount;
 
     if (options_.keepTrace) {

@@ -80,9 +80,10 @@ private:
     bool active_ = false;
     std::vector<telemetry::TensorRange> ranges_;
     std::vector<telemetry::Event> drained_; // reused between passes
+    telemetry::PassReport report_;          // reused between passes
     GenerationTelemetry result_;
     std::int32_t passIndex_ = 0;
-    std::uint64_t lastPassEndNs_ = 0;
+    std::uint64_t lastTokenNs_ = 0; // when the previous token was sampled (or the prompt ended)
     std::uint64_t lastMemoryNs_ = 0;
     bool residencyFailed_ = false;
     std::uint64_t droppedAtStart_ = 0;

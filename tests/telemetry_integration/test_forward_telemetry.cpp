@@ -56,15 +56,18 @@ std::string joined(const std::vector<std::string>& lines) {
     return text;
 }
 
-// The ops one pass must contain, in execution order.
-std::vector<std::pair<OpKind, int>> expectedOps(int layers, bool sampled) {
-    std::vector<std::pair<OpKind, int>> ops{{OpKind::Embedding, -1}};
+// The ops one pass must contain, in execution order: a generated token's pass samples it first, then
+// evaluates it (the last generated token is only sampled).
+std::vector<std::pair<OpKind, int>> expectedOps(int layers, bool sampled, bool evaluated) {
+    std::vector<std::pair<OpKind, int>> ops;
+    if (sampled) ops.emplace_back(OpKind::Sampling, -1);
+    if (!evaluated) return ops;
+    ops.emplace_back(OpKind::Embedding, -1);
     for (int l = 0; l < layers; ++l)
         for (int op = static_cast<int>(OpKind::AttnNorm); op <= static_cast<int>(OpKind::FfnDown); ++op)
             ops.emplace_back(static_cast<OpKind>(op), l);
     ops.emplace_back(OpKind::OutputNorm, -1);
     ops.emplace_back(OpKind::OutputHead, -1);
-    if (sampled) ops.emplace_back(OpKind::Sampling, -1);
     return ops;
 }
 
@@ -215,17 +218,22 @@ private slots:
         const int promptPasses = (promptTokens + 255) / 256;
         QCOMPARE(promptRepeats > 1, promptPasses > 1);
         const auto passes = passesOf(telemetry.trace.events);
-        // Prompt passes, then one pass per generated token except the last (it is sampled, not evaluated).
-        QCOMPARE(static_cast<int>(passes.size()), promptPasses + generate - 1);
+        // Prompt passes, then one pass per sampled token (an end-of-generation token included).
+        const int sampledTokens = static_cast<int>(run.result.ids.size()) +
+                                  (run.result.stopReason == StopReason::EndOfGeneration ? 1 : 0);
+        QVERIFY(sampledTokens >= 1);
+        QCOMPARE(static_cast<int>(passes.size()), promptPasses + sampledTokens);
         QCOMPARE(telemetry.passCount, static_cast<int>(passes.size()));
         QCOMPARE(run.passes.size(), passes.size());
 
         int index = 0;
+        std::uint64_t previousTokenNs = 0;
         for (const auto& [token, pass] : passes) {
             QCOMPARE(pass.span.kind, SpanKind::Token);
             QVERIFY(pass.span.endNs > pass.span.startNs);
-            const bool sampled = index >= promptPasses - 1; // earlier prompt chunks yield no token
-            const auto expected = expectedOps(layers, sampled);
+            const bool sampled = index >= promptPasses;
+            const bool evaluated = index + 1 < static_cast<int>(passes.size());
+            const auto expected = expectedOps(layers, sampled, evaluated);
             QCOMPARE(pass.ops.size(), expected.size());
             for (std::size_t i = 0; i < expected.size(); ++i) {
                 QCOMPARE(pass.ops[i].op, expected[i].first);
@@ -234,8 +242,8 @@ private slots:
                 if (i > 0)
                     QVERIFY2(pass.ops[i].startNs >= pass.ops[i - 1].endNs, "ops overlap on one thread");
             }
-            QCOMPARE(static_cast<int>(pass.layers.size()), layers);
-            for (int l = 0; l < layers; ++l)
+            QCOMPARE(static_cast<int>(pass.layers.size()), evaluated ? layers : 0);
+            for (int l = 0; l < static_cast<int>(pass.layers.size()); ++l)
                 QCOMPARE(static_cast<int>(pass.layers[static_cast<std::size_t>(l)].layer), l);
 
             // The live report of this pass carries the same ops.
@@ -245,7 +253,7 @@ private slots:
             QCOMPARE(report.isPrompt, index < promptPasses);
             QCOMPARE(report.generatedIndex, index < promptPasses ? -1 : index - promptPasses);
             QCOMPARE(report.tokenCount, pass.span.tokenCount);
-            QCOMPARE(report.contextUsed, token + pass.span.tokenCount);
+            QCOMPARE(report.contextUsed, token + (evaluated ? pass.span.tokenCount : 0));
             QCOMPARE(report.startNs, pass.span.startNs);
             QCOMPARE(report.endNs, pass.span.endNs);
             QCOMPARE(report.ops.size(), pass.ops.size());
@@ -255,7 +263,14 @@ private slots:
                 QCOMPARE(report.ops[i].durationNs, pass.ops[i].durationNs());
                 QCOMPARE(report.ops[i].bytes, pass.ops[i].bytes);
             }
-            if (!report.isPrompt) QVERIFY(report.latencyMs > 0);
+            // A token's latency runs from the previous token's sampling (the first: from the prompt's end).
+            if (!report.isPrompt) {
+                const std::uint64_t sampled = pass.ops.front().endNs;
+                QCOMPARE(report.latencyMs, double(sampled - previousTokenNs) / 1e6);
+                previousTokenNs = sampled;
+            } else {
+                previousTokenNs = pass.span.endNs;
+            }
             ++index;
         }
 
@@ -345,7 +360,8 @@ private slots:
         const auto& events = run.result.telemetry.trace.events;
         QCOMPARE(parsed.events.size(), events.size());
         QCOMPARE(parsed.tokenSpans, run.result.telemetry.passCount);
-        QCOMPARE(parsed.layerSpans, parsed.tokenSpans * session->model().config().blockCount);
+        // Every pass but the last (it only samples the last token) runs all blocks.
+        QCOMPARE(parsed.layerSpans, (parsed.tokenSpans - 1) * session->model().config().blockCount);
         const auto problems = telemetry::validateTraceNesting(parsed.events);
         QVERIFY2(problems.empty(), joined(problems).c_str());
         QVERIFY(parsed.counterNames.contains("weights resident"));
@@ -473,8 +489,10 @@ private slots:
         QVERIFY(t.traceCapped);
         QVERIFY(t.eventsLeftOut > 0);
         QVERIFY(t.trace.events.size() <= 300);
-        QCOMPARE(t.trace.events.size() + t.eventsLeftOut,
-                 std::size_t(t.passCount) * 70);                          // 1 token, 5 layers, 64 ops
+        std::size_t recorded = 0; // per pass: its token span, its ops and, when it evaluated, 5 layer spans
+        for (const auto& pass : run.passes)
+            recorded += 1 + pass.ops.size() + (pass.ops.size() > 1 ? 5 : 0);
+        QCOMPARE(t.trace.events.size() + t.eventsLeftOut, recorded);
         QVERIFY(telemetry::validateTraceNesting(t.trace.events).empty()); // whole passes only
         QCOMPARE(run.passes.size(), std::size_t(t.passCount));            // live reports are not capped
         const bool said = std::any_of(t.trace.otherData.begin(), t.trace.otherData.end(),

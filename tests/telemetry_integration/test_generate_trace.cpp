@@ -60,9 +60,10 @@ private slots:
         QVERIFY2(parsed.problems.isEmpty(), qPrintable(parsed.problems.join("\n")));
         const auto problems = wb::telemetry::validateTraceNesting(parsed.events);
         QVERIFY2(problems.empty(), problems.empty() ? "" : problems.front().c_str());
-        QCOMPARE(parsed.tokenSpans, generate); // the prompt pass and generate - 1 token passes
+        // The prompt pass, then one pass per generated token (sample, evaluate; the last only samples).
+        QCOMPARE(parsed.tokenSpans, 1 + generate);
         QCOMPARE(parsed.layerSpans, generate * layers);
-        QCOMPARE(parsed.opSpans, generate * (1 + 12 * layers + 3));
+        QCOMPARE(parsed.opSpans, (1 + 12 * layers + 2) + (generate - 1) * (1 + 12 * layers + 3) + 1);
         QVERIFY(parsed.counterNames.contains("memory"));
         QVERIFY(parsed.counterNames.contains("weights resident"));
         QVERIFY(parsed.threadNames.contains("generation"));
@@ -77,7 +78,7 @@ private slots:
         for (const char* op :
              {"attn_norm", "q_proj", "attention", "ffn_down", "output_head", "sampling", "total"})
             QVERIFY2(run.err.contains(QByteArray("\n") + op + " "), op);
-        QVERIFY(run.err.contains("telemetry: " + QByteArray::number(generate) + " passes"));
+        QVERIFY(run.err.contains("telemetry: " + QByteArray::number(generate + 1) + " passes"));
     }
 
     void jsonCarriesTheTelemetrySummary() {
@@ -85,7 +86,7 @@ private slots:
         const Run run = iwb({"-m", path, "-p", "Once upon a time", "-n", "8", "--temp", "0", "--json"});
         QVERIFY2(run.exitCode == 0, run.err.constData());
         const QJsonObject telemetry = QJsonDocument::fromJson(run.out).object()["telemetry"].toObject();
-        QCOMPARE(telemetry["passes"].toInt(), 8);
+        QCOMPARE(telemetry["passes"].toInt(), 9);
         QVERIFY(telemetry["op_ms"].toDouble() > 0);
         QVERIFY(telemetry["op_ms"].toDouble() <= telemetry["pass_ms"].toDouble());
         QVERIFY(telemetry["memory"].toObject()["kv_allocated_bytes"].toDouble() > 0);
