@@ -54,6 +54,7 @@ void RunAggregator::reset() {
     lastLayers_.clear();
     lastOutside_ = {};
     lastOps_.assign(1, {});
+    lastStackPass_.reset();
     prompt_ = {};
     generated_ = {};
     firstPassStartNs_.reset();
@@ -73,11 +74,11 @@ void RunAggregator::reset() {
 
 void RunAggregator::ensureLayers(int layerCount) {
     if (layerCount <= this->layerCount()) return;
-    const auto slots = static_cast<std::size_t>(layerCount) + 1;
+    const auto opStats = static_cast<std::size_t>(layerCount) + 1;
     lastLayers_.resize(static_cast<std::size_t>(layerCount));
-    lastOps_.resize(slots);
-    if (prompt_.slots.size() < slots) prompt_.slots.resize(slots);
-    if (generated_.slots.size() < slots) generated_.slots.resize(slots);
+    lastOps_.resize(opStats);
+    if (prompt_.opStats.size() < opStats) prompt_.opStats.resize(opStats);
+    if (generated_.opStats.size() < opStats) generated_.opStats.resize(opStats);
 }
 
 double RunAggregator::secondsSinceOrigin(std::uint64_t ns) const {
@@ -104,31 +105,39 @@ void RunAggregator::addPass(const PassReport& pass) {
         layers = std::max(layers, op.layer + 1);
     ensureLayers(layers);
 
-    // Last pass: per layer and op sums.
-    for (auto& stack : lastLayers_)
-        stack = {};
-    lastOutside_ = {};
-    for (auto& slot : lastOps_)
-        slot.fill({});
-    PassKindStats& stats = pass.isPrompt ? prompt_ : generated_;
-    ++stats.passes;
-    for (const OpTiming& op : pass.ops) {
-        const auto slotIndex = static_cast<std::size_t>(std::max(op.layer, -1) + 1);
-        const auto opIndex = static_cast<std::size_t>(op.op);
-        LayerStack& stack = op.layer >= 0 ? lastLayers_[static_cast<std::size_t>(op.layer)] : lastOutside_;
-        const double ms = toMs(op.durationNs);
-        stack.opMs[opIndex] += ms;
-        stack.totalMs += ms;
-        LastOp& last = lastOps_[slotIndex][opIndex];
-        last.ns += op.durationNs;
-        last.bytes += op.bytes;
-        last.flops += op.flops;
-        last.seen = true;
-        OpAccumulator& acc = stats.slots[slotIndex][opIndex];
-        acc.minNs = acc.calls == 0 ? op.durationNs : std::min(acc.minNs, op.durationNs);
-        acc.maxNs = std::max(acc.maxNs, op.durationNs);
-        acc.totalNs += op.durationNs;
-        ++acc.calls;
+    // Layer stacks and op statistics: only passes that ran the blocks (the session's final pass only
+    // samples the last token; it must neither blank the "last token" bars nor dilute the averages).
+    const bool ranBlocks =
+        std::any_of(pass.ops.begin(), pass.ops.end(), [](const OpTiming& op) { return op.layer >= 0; });
+    if (ranBlocks) {
+        for (auto& stack : lastLayers_)
+            stack = {};
+        lastOutside_ = {};
+        for (auto& slot : lastOps_)
+            slot.fill({});
+        PassKindStats& stats = pass.isPrompt ? prompt_ : generated_;
+        ++stats.passes;
+        for (const OpTiming& op : pass.ops) {
+            const auto slotIndex = static_cast<std::size_t>(std::max(op.layer, -1) + 1);
+            const auto opIndex = static_cast<std::size_t>(op.op);
+            LayerStack& stack =
+                op.layer >= 0 ? lastLayers_[static_cast<std::size_t>(op.layer)] : lastOutside_;
+            const double ms = toMs(op.durationNs);
+            stack.opMs[opIndex] += ms;
+            stack.totalMs += ms;
+            LastOp& last = lastOps_[slotIndex][opIndex];
+            last.ns += op.durationNs;
+            last.bytes += op.bytes;
+            last.flops += op.flops;
+            last.seen = true;
+            OpAccumulator& acc = stats.opStats[slotIndex][opIndex];
+            acc.minNs = acc.calls == 0 ? op.durationNs : std::min(acc.minNs, op.durationNs);
+            acc.maxNs = std::max(acc.maxNs, op.durationNs);
+            acc.totalNs += op.durationNs;
+            ++acc.calls;
+        }
+        lastStackPass_ = pass;
+        lastStackPass_->ops.clear();
     }
 
     if (pass.isPrompt) {
@@ -182,9 +191,9 @@ std::vector<LayerStack> RunAggregator::averageLayers() const {
     std::vector<LayerStack> result(lastLayers_.size());
     if (source.passes == 0) return result;
     const double passes = static_cast<double>(source.passes);
-    for (std::size_t layer = 0; layer < result.size() && layer + 1 < source.slots.size(); ++layer) {
+    for (std::size_t layer = 0; layer < result.size() && layer + 1 < source.opStats.size(); ++layer) {
         for (int op = 0; op < kOpKindCount; ++op) {
-            const double ms = toMs(source.slots[layer + 1][static_cast<std::size_t>(op)].totalNs) / passes;
+            const double ms = toMs(source.opStats[layer + 1][static_cast<std::size_t>(op)].totalNs) / passes;
             result[layer].opMs[static_cast<std::size_t>(op)] = ms;
             result[layer].totalMs += ms;
         }
@@ -195,10 +204,10 @@ std::vector<LayerStack> RunAggregator::averageLayers() const {
 LayerStack RunAggregator::averageOutsideLayers() const {
     const PassKindStats& source = averageSource();
     LayerStack result;
-    if (source.passes == 0 || source.slots.empty()) return result;
+    if (source.passes == 0 || source.opStats.empty()) return result;
     for (int op = 0; op < kOpKindCount; ++op) {
-        const double ms =
-            toMs(source.slots[0][static_cast<std::size_t>(op)].totalNs) / static_cast<double>(source.passes);
+        const double ms = toMs(source.opStats[0][static_cast<std::size_t>(op)].totalNs) /
+                          static_cast<double>(source.passes);
         result.opMs[static_cast<std::size_t>(op)] = ms;
         result.totalMs += ms;
     }
@@ -206,10 +215,7 @@ LayerStack RunAggregator::averageOutsideLayers() const {
 }
 
 std::optional<PassReport> RunAggregator::lastPassHeader() const {
-    if (retained_.empty()) return std::nullopt;
-    PassReport header = retained_.back();
-    header.ops.clear();
-    return header;
+    return lastStackPass_;
 }
 
 std::vector<LayerOpRow> RunAggregator::layerOpTable(int layer) const {
@@ -222,7 +228,7 @@ std::vector<LayerOpRow> RunAggregator::layerOpTable(int layer) const {
         const auto opIndex = static_cast<std::size_t>(op);
         const LastOp& last = lastOps_[slotIndex][opIndex];
         const OpAccumulator* acc =
-            slotIndex < source.slots.size() ? &source.slots[slotIndex][opIndex] : nullptr;
+            slotIndex < source.opStats.size() ? &source.opStats[slotIndex][opIndex] : nullptr;
         const bool inRun = acc != nullptr && acc->calls > 0;
         if (!last.seen && !inRun) continue;
         LayerOpRow row;

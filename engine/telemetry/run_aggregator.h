@@ -5,8 +5,10 @@
 // TraceData of the retained passes for the exporters. Views only read these; they do no arithmetic.
 //
 // Conventions:
-// - "Run average" is the mean per pass over the generated-token passes; before the first one it is the
-//   mean over the prompt passes (so the chart is never empty while a long prompt is processed).
+// - "Last pass" stacks and "run average" count only passes that ran the transformer blocks (the session's
+//   final pass only samples). The run average is the mean per pass over the generated-token passes;
+//   before the first one it is the mean over the prompt passes (so the chart is never empty while a long
+//   prompt is processed).
 // - Time to first token = (end of the last prompt pass - start of the first pass) + the first generated
 //   token's latencyMs, which PassReport defines as measured from the prompt's end.
 // - Tokens/s over the run = generated tokens / sum of their latencies; the rolling rate of a point is the
@@ -142,7 +144,8 @@ public:
     const LayerStack& lastPassOutsideLayers() const { return lastOutside_; }
     std::vector<LayerStack> averageLayers() const;
     LayerStack averageOutsideLayers() const;
-    std::optional<PassReport> lastPassHeader() const; // the last pass without its ops
+    // The pass the "last" stacks show (the last one that ran the blocks), without its ops.
+    std::optional<PassReport> lastPassHeader() const;
     bool averageUsesGeneratedPasses() const { return generated_.passes > 0; }
     std::uint64_t averagedPassCount() const { return averageSource().passes; }
     // One row per operation seen in `layer` (-1: the ops outside the blocks), in OpKind order.
@@ -174,7 +177,7 @@ private:
     };
     struct PassKindStats {
         std::uint64_t passes = 0;
-        std::vector<std::array<OpAccumulator, kOpKindCount>> slots; // index layer + 1
+        std::vector<std::array<OpAccumulator, kOpKindCount>> opStats; // index layer + 1
     };
     struct LastOp {
         std::uint64_t ns = 0;
@@ -196,6 +199,7 @@ private:
     std::vector<LayerStack> lastLayers_;
     LayerStack lastOutside_;
     std::vector<std::array<LastOp, kOpKindCount>> lastOps_; // index layer + 1
+    std::optional<PassReport> lastStackPass_;               // header only
     PassKindStats prompt_;
     PassKindStats generated_;
 

@@ -1,5 +1,6 @@
 // RunAggregator on reports of real stories260K forward passes: every number it hands the live charts is
 // checked against a sum or mean computed here directly from the same PassReports.
+#include "engine/session/generation_session.h"
 #include "engine/telemetry/run_aggregator.h"
 #include "engine/telemetry/trace_export.h"
 #include "engine/telemetry/trace_nesting.h"
@@ -264,6 +265,42 @@ private slots:
         const QStringList lines = QString::fromStdString(csv.str()).split('\n', Qt::SkipEmptyParts);
         QCOMPARE(lines.front(), QString::fromLatin1(kOpCsvHeader));
         QCOMPARE(static_cast<std::size_t>(lines.size() - 1), ops);
+    }
+
+    // The session's own reports (its final pass only samples): the bars keep the last pass that ran the
+    // blocks, every generated token is one latency point, and TTFT agrees with the session's timing.
+    void sessionReportsDriveTheAggregator() {
+        WB_REQUIRE_MODEL("stories260K.gguf", path);
+        auto session = wb::GenerationSession::open(path.toStdString(), {.contextLength = 256, .threads = 1});
+        RunAggregator aggregator;
+        std::vector<PassReport> passes;
+        wb::GenerationOptions options;
+        options.maxTokens = 20;
+        options.sampling.temperature = 0;
+        options.telemetry.enabled = true;
+        options.telemetry.memoryIntervalMs = 0;
+        options.telemetry.onPass = [&](const PassReport& pass) {
+            passes.push_back(pass);
+            aggregator.addPass(pass);
+        };
+        options.telemetry.onMemory = [&](const MemoryReport& memory) { aggregator.addMemory(memory); };
+        const auto result = session->generate("Once upon a time", options);
+        QCOMPARE(static_cast<int>(result.ids.size()), 20);
+        QCOMPARE(aggregator.latencySeries().size(), std::size_t{20});
+        QCOMPARE(aggregator.layerCount(), 5);
+        const auto header = aggregator.lastPassHeader();
+        QVERIFY(header.has_value());
+        QCOMPARE(header->passIndex, passes[passes.size() - 2].passIndex); // the final pass only sampled
+        for (const LayerStack& stack : aggregator.lastPassLayers())
+            QVERIFY(stack.totalMs > 0);
+        QCOMPARE(aggregator.averagedPassCount(), std::uint64_t{19});
+        const RunSummary s = aggregator.summary();
+        QVERIFY(s.ttftMs.has_value());
+        QVERIFY2(*s.ttftMs > 0 && *s.ttftMs <= result.timings.ttftMs + 1e-6,
+                 qPrintable(QStringLiteral("%1 vs %2").arg(*s.ttftMs).arg(result.timings.ttftMs)));
+        for (int k = 0; k < 20; ++k)
+            QVERIFY(std::abs(aggregator.latencySeries()[k].latencyMs - passes[k + 1].latencyMs) < 1e-12);
+        QVERIFY(aggregator.layerResidentFraction().size() == 5);
     }
 
     void newRunRestartsAndSeriesStayBounded() {
