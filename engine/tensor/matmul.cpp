@@ -120,8 +120,10 @@ void matMulBlock32Avx512(const WeightMatrix& w, const float* x, std::int64_t nTo
     const std::int32_t bias = w.type == GgmlType::Q4_0 ? 8 : 128;
     const std::int64_t nBlocks = w.cols / 32;
     std::vector<ActivationBlock32> quantized(static_cast<std::size_t>(nBlocks * nTokens));
-    for (std::int64_t t = 0; t < nTokens; ++t)
-        quantizeActivationsQ8_0(x + t * w.cols, quantized.data() + t * nBlocks, w.cols);
+    forEachPiece(nTokens, [&](std::int64_t first, std::int64_t last) {
+        for (std::int64_t t = first; t < last; ++t)
+            quantizeActivationsQ8_0(x + t * w.cols, quantized.data() + t * nBlocks, w.cols);
+    });
     auto blockSum = [](const ActivationBlock32& block) {
         std::int32_t sum = 0;
         for (std::int8_t q : block.qs)
@@ -168,18 +170,21 @@ void matMulBlock32Avx512(const WeightMatrix& w, const float* x, std::int64_t nTo
     std::vector<std::int32_t> qs(static_cast<std::size_t>(panels) * panelWords, 0);
     std::vector<float> d(static_cast<std::size_t>(panels * nBlocks * 16), 0.0f);
     std::vector<std::int32_t> offset(d.size(), 0);
-    for (std::int64_t t = 0; t < nTokens; ++t) {
-        const std::int64_t p = t / 16, lane = t % 16;
-        for (std::int64_t b = 0; b < nBlocks; ++b) {
-            const ActivationBlock32& block = quantized[static_cast<std::size_t>(t * nBlocks + b)];
-            std::int32_t* words = qs.data() + static_cast<std::size_t>(p) * panelWords + b * 8 * 16 + lane;
-            for (int k = 0; k < 8; ++k)
-                std::memcpy(words + k * 16, block.qs + 4 * k, 4);
-            const std::size_t at = static_cast<std::size_t>((p * nBlocks + b) * 16 + lane);
-            d[at] = block.d;
-            offset[at] = -bias * blockSum(block);
+    forEachPiece(nTokens, [&](std::int64_t firstToken, std::int64_t lastToken) {
+        for (std::int64_t t = firstToken; t < lastToken; ++t) {
+            const std::int64_t p = t / 16, lane = t % 16;
+            for (std::int64_t b = 0; b < nBlocks; ++b) {
+                const ActivationBlock32& block = quantized[static_cast<std::size_t>(t * nBlocks + b)];
+                std::int32_t* words =
+                    qs.data() + static_cast<std::size_t>(p) * panelWords + b * 8 * 16 + lane;
+                for (int k = 0; k < 8; ++k)
+                    std::memcpy(words + k * 16, block.qs + 4 * k, 4);
+                const std::size_t at = static_cast<std::size_t>((p * nBlocks + b) * 16 + lane);
+                d[at] = block.d;
+                offset[at] = -bias * blockSum(block);
+            }
         }
-    }
+    });
     const std::int64_t strips = (w.rows + kStripRows - 1) / kStripRows;
     forEachPiece(strips, [&](std::int64_t first, std::int64_t last) {
         std::vector<std::uint8_t> expanded(static_cast<std::size_t>(kStripRows * nBlocks * 32));
@@ -203,8 +208,10 @@ void matMulBlock32Avx512(const WeightMatrix& w, const float* x, std::int64_t nTo
 void matMulKQuantAvx512(const WeightMatrix& w, const float* x, std::int64_t nTokens, float* y) {
     const std::int64_t nBlocks = w.cols / blocks::kQK_K;
     std::vector<blocks::BlockQ8_K> activations(static_cast<std::size_t>(nBlocks * nTokens));
-    for (std::int64_t t = 0; t < nTokens; ++t)
-        quantizeActivationsQ8_K(x + t * w.cols, activations.data() + t * nBlocks, w.cols);
+    forEachPiece(nTokens, [&](std::int64_t first, std::int64_t last) {
+        for (std::int64_t t = first; t < last; ++t)
+            quantizeActivationsQ8_K(x + t * w.cols, activations.data() + t * nBlocks, w.cols);
+    });
     if (w.type == GgmlType::Q4_K) // sub-blocks 2g and 2g+1 come from one byte: pair their activations
         for (auto& block : activations) {
             std::int8_t reordered[blocks::kQK_K];

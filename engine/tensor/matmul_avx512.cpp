@@ -34,9 +34,6 @@ inline float halfToFloat(std::uint16_t h) {
 inline __m512i pairReduce32(__m512i a, __m512i b) {
     return _mm512_add_epi32(_mm512_unpacklo_epi32(a, b), _mm512_unpackhi_epi32(a, b));
 }
-inline __m512i pairReduce64(__m512i a, __m512i b) {
-    return _mm512_add_epi64(_mm512_unpacklo_epi64(a, b), _mm512_unpackhi_epi64(a, b));
-}
 
 // p[i] holds row i's dot products for two blocks, four 128-bit lanes of partial sums. With kSplitHalves
 // (Q4_0 layout) block b is lanes 0+2 and b+1 lanes 1+3; otherwise block b is lanes 0+1 and b+1 lanes 2+3.
@@ -100,8 +97,20 @@ void matVecBlock32Impl(const std::uint8_t* weights, std::size_t rowBytes, std::i
         const __m512i gatherIndex = _mm512_load_si512(offsets);
         const std::uint8_t* base = weights + static_cast<std::size_t>(r0) * rowBytes;
         __m512 acc = _mm512_setzero_ps();
+        // The 16 rows are 16 interleaved streams, too many for the hardware prefetchers: while this group
+        // runs, walk the next group's bytes (contiguous) in step with the blocks, one cache line at a time.
+        const std::uint8_t* next = base + kLanes * rowBytes;
+        const std::uint8_t* nextEnd =
+            weights +
+            static_cast<std::size_t>(rowEnd < r0 + 2 * kLanes ? rowEnd : r0 + 2 * kLanes) * rowBytes;
+        const std::int64_t pairs = (nBlocks + 1) / 2;
+        const std::size_t prefetchStep =
+            ((static_cast<std::size_t>(kLanes) * rowBytes / static_cast<std::size_t>(pairs)) + 63) &
+            ~std::size_t{63};
         for (std::int64_t b = 0; b < nBlocks; b += 2) {
             const bool hasSecond = b + 1 < nBlocks;
+            for (std::size_t line = 0; line < prefetchStep && next < nextEnd; line += 64, next += 64)
+                _mm_prefetch(reinterpret_cast<const char*>(next), _MM_HINT_T0);
             const __m512i x = _mm512_loadu_si512(a.qs + b * 32);
             __m512i p[kLanes];
             for (int i = 0; i < kLanes; ++i)

@@ -1,0 +1,278 @@
+// iwb bench: prompt-processing and generation speed in llama-bench's style (llama.cpp tools/llama-bench),
+// plus this machine's read bandwidth measured in the same run and how much of it generation uses.
+#include "cli_args.h"
+#include "cli_command.h"
+
+#include "engine/gguf/model_info.h"
+#include "engine/model/inference_context.h"
+#include "engine/model/model.h"
+#include "engine/telemetry/machine_probe.h"
+#include "engine/telemetry/recorder.h"
+#include "engine/tensor/matmul.h"
+#include "engine/tensor/quant_dot.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace wb::cli {
+namespace {
+
+struct Stats {
+    double mean = 0, stddev = 0, median = 0, min = 0, max = 0;
+};
+
+Stats statsOf(std::vector<double> values) {
+    Stats s;
+    if (values.empty()) return s;
+    s.mean = std::accumulate(values.begin(), values.end(), 0.0) / double(values.size());
+    double squares = 0;
+    for (double v : values)
+        squares += (v - s.mean) * (v - s.mean);
+    // Sample standard deviation, as llama-bench reports it.
+    s.stddev = values.size() > 1 ? std::sqrt(squares / double(values.size() - 1)) : 0.0;
+    std::sort(values.begin(), values.end());
+    const std::size_t n = values.size();
+    s.median = n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+    s.min = values.front();
+    s.max = values.back();
+    return s;
+}
+
+struct TestResult {
+    std::string name; // "pp64" / "tg32"
+    int nPrompt = 0, nGen = 0;
+    std::vector<double> seconds; // per repetition
+    std::vector<double> tokensPerSecond;
+};
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::string cpuKernelName() {
+    if (portableKernelsForced()) return "portable";
+    if (avx512KernelsAvailable()) return "avx512-vnni";
+    if (avx2KernelsAvailable()) return "avx2";
+    return "portable";
+}
+
+// "1.1B" / "110M" from a parameter count, like llama.cpp's model type labels.
+std::string sizeLabel(std::uint64_t parameters) {
+    char buffer[32];
+    if (parameters >= 1'000'000'000ull)
+        std::snprintf(buffer, sizeof buffer, "%.1fB", double(parameters) / 1e9);
+    else
+        std::snprintf(buffer, sizeof buffer, "%.0fM", double(parameters) / 1e6);
+    return buffer;
+}
+
+int runBench(const std::vector<std::string>& args) {
+    ArgParser parser(
+        "iwb bench", "-m MODEL [-p 64] [-n 32] [-r 5] [-t 2] [-o md|json]",
+        "Measures prompt processing (one batch of p tokens from an empty context) and generation\n"
+        "(n tokens one at a time from an empty context), each repeated r times after a warm-up run,\n"
+        "and the machine's read bandwidth in the same run. Tokens are random vocabulary ids.");
+    parser.option("-m", "--model", "FILE", "GGUF model");
+    parser.option("-p", "--n-prompt", "N", "prompt tokens (0 skips the test)", "64");
+    parser.option("-n", "--n-gen", "N", "generated tokens (0 skips the test)", "32");
+    parser.option("-r", "--repetitions", "N", "repetitions of each test", "5");
+    parser.option("-t", "--threads", "N", "threads (0 = physical cores)", "2");
+    parser.option("-o", "--output", "FORMAT", "md or json", "md");
+    parser.option("", "--kernels", "PATH",
+                  "quantized (activations quantized like llama.cpp, the default) or float (dequantize rows)",
+                  "quantized");
+    parser.option("", "--kv", "TYPE", "KV cache type f16 (llama.cpp's default) or f32", "f16");
+    parser.flag("", "--portable", "use the portable kernels even where SIMD kernels exist");
+    parser.flag("", "--no-bandwidth", "skip the bandwidth probe");
+    parser.option("", "--telemetry", "on|off", "record per-op telemetry spans (drained after each pass)",
+                  "off");
+    if (!parser.parse(args)) return kExitOk;
+    if (!parser.has("--model")) throw UsageError("missing -m MODEL");
+    const std::string path = parser.value("--model");
+    requireFile(path, "model");
+    const int nPrompt = static_cast<int>(parser.integer("--n-prompt", 0, 1 << 16));
+    const int nGen = static_cast<int>(parser.integer("--n-gen", 0, 1 << 16));
+    const int repetitions = static_cast<int>(parser.integer("--repetitions", 1, 1000));
+    const int threads = static_cast<int>(parser.integer("--threads", 0, 1024));
+    const std::string format = parser.value("--output");
+    if (format != "md" && format != "json") throw UsageError("-o must be md or json, not '" + format + "'");
+    const std::string kernels = parser.value("--kernels");
+    if (kernels != "quantized" && kernels != "float")
+        throw UsageError("--kernels must be quantized or float, not '" + kernels + "'");
+    const std::string kv = parser.value("--kv");
+    if (kv != "f16" && kv != "f32") throw UsageError("--kv must be f16 or f32, not '" + kv + "'");
+    if (nPrompt == 0 && nGen == 0) throw UsageError("nothing to measure: -p and -n are both 0");
+
+    setKernelPath(kernels == "float" ? KernelPath::Float : KernelPath::QuantizedActivations);
+    setForcePortableKernels(parser.has("--portable"));
+
+    const auto model = Model::load(path);
+    const ModelConfig& config = model->config();
+    const ModelInfo info = describeModel(model->file());
+    ContextOptions options;
+    options.threads = threads;
+    options.contextLength = std::max(nPrompt, nGen) + 1;
+    options.kvCacheType = kv == "f16" ? KvCacheType::F16 : KvCacheType::F32;
+    InferenceContext context(model, options);
+    // Telemetry as the session records it, to measure its cost (docs/performance.md, "Telemetry cost").
+    const std::string telemetryMode = parser.value("--telemetry");
+    if (telemetryMode != "on" && telemetryMode != "off")
+        throw UsageError("--telemetry must be on or off, not '" + telemetryMode + "'");
+    telemetry::Recorder recorder(telemetryMode == "on");
+    std::vector<telemetry::Event> drained;
+    if (recorder.enabled()) context.setRecorder(&recorder);
+    auto drainTelemetry = [&] {
+        drained.clear();
+        recorder.drainEvents(drained);
+    };
+
+    std::mt19937 rng(1234);
+    std::uniform_int_distribution<std::int32_t> anyToken(0, config.vocabSize - 1);
+    auto randomTokens = [&](int count) {
+        std::vector<std::int32_t> tokens(static_cast<std::size_t>(count));
+        for (auto& t : tokens)
+            t = anyToken(rng);
+        return tokens;
+    };
+    auto runPrompt = [&] {
+        context.reset();
+        const auto tokens = randomTokens(nPrompt);
+        const auto start = std::chrono::steady_clock::now();
+        context.evaluate(tokens);
+        drainTelemetry();
+        return secondsSince(start);
+    };
+    auto runGeneration = [&] {
+        context.reset();
+        std::vector<std::int32_t> token = randomTokens(1);
+        const auto start = std::chrono::steady_clock::now();
+        for (int i = 0; i < nGen; ++i) {
+            const auto logits = context.evaluate(token);
+            drainTelemetry();
+            // Greedy next token, so each step depends on the last as in real decoding.
+            token[0] =
+                static_cast<std::int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+        }
+        return secondsSince(start);
+    };
+
+    std::vector<TestResult> results;
+    if (nPrompt > 0) {
+        TestResult r{"pp" + std::to_string(nPrompt), nPrompt, 0, {}, {}};
+        runPrompt(); // warm-up: page in the weights, grow the scratch buffers
+        for (int i = 0; i < repetitions; ++i) {
+            r.seconds.push_back(runPrompt());
+            r.tokensPerSecond.push_back(nPrompt / r.seconds.back());
+        }
+        results.push_back(std::move(r));
+    }
+    if (nGen > 0) {
+        TestResult r{"tg" + std::to_string(nGen), 0, nGen, {}, {}};
+        runGeneration();
+        for (int i = 0; i < repetitions; ++i) {
+            r.seconds.push_back(runGeneration());
+            r.tokensPerSecond.push_back(nGen / r.seconds.back());
+        }
+        results.push_back(std::move(r));
+    }
+
+    // Bytes one generated token reads: every weight the pass touches (token_embd only one row unless it is
+    // also the classifier) plus, on average over the test, half the KV cache rows written so far.
+    const auto& embedding = model->weights().tokenEmbedding;
+    const std::uint64_t embeddingBytes = static_cast<std::uint64_t>(embedding.rows) * embedding.rowBytes;
+    std::uint64_t bytesPerToken = model->weightBytes();
+    if (!config.tiedOutput) bytesPerToken -= embeddingBytes - embedding.rowBytes;
+    const double kvElementBytes = kv == "f16" ? 2.0 : 4.0;
+    bytesPerToken += static_cast<std::uint64_t>(2.0 * config.blockCount * config.kvDim() * kvElementBytes *
+                                                (nGen + 1) / 2.0);
+
+    double bandwidth = 0;
+    const int probeThreads = context.threadCount();
+    if (!parser.has("--no-bandwidth"))
+        bandwidth = telemetry::measureReadBandwidth(std::size_t{1} << 30, probeThreads, 3);
+
+    const std::string modelType = config.architecture + " " + sizeLabel(info.parameterCount) + " " +
+                                  (info.fileTypeName.empty() ? "?" : info.fileTypeName);
+    if (format == "json") {
+        nlohmann::json records = nlohmann::json::array();
+        for (const auto& r : results) {
+            const Stats ts = statsOf(r.tokensPerSecond);
+            std::vector<double> ns;
+            for (double s : r.seconds)
+                ns.push_back(s * 1e9);
+            const Stats nsStats = statsOf(ns);
+            nlohmann::json record{
+                {"model_filename", path},
+                {"model_type", modelType},
+                {"model_size", info.tensorBytes},
+                {"model_n_params", info.parameterCount},
+                {"n_threads", context.threadCount()},
+                {"n_prompt", r.nPrompt},
+                {"n_gen", r.nGen},
+                {"test", r.name},
+                {"type_k", kv},
+                {"type_v", kv},
+                {"avg_ns", nsStats.mean},
+                {"stddev_ns", nsStats.stddev},
+                {"avg_ts", ts.mean},
+                {"stddev_ts", ts.stddev},
+                {"samples_ns", ns},
+                {"samples_ts", r.tokensPerSecond},
+                {"median_ts", ts.median},
+                {"min_ts", ts.min},
+                {"max_ts", ts.max},
+                {"repetitions", repetitions},
+                {"kernel_path", kernels},
+                {"cpu_kernels", cpuKernelName()},
+                {"read_bandwidth_bytes_per_s", bandwidth},
+                {"bandwidth_threads", probeThreads},
+            };
+            if (r.nGen > 0) {
+                record["bytes_per_token"] = bytesPerToken;
+                record["bandwidth_efficiency"] = nullptr;
+                if (bandwidth > 0)
+                    record["bandwidth_efficiency"] = double(bytesPerToken) * ts.median / bandwidth;
+            }
+            records.push_back(std::move(record));
+        }
+        std::cout << records.dump(2) << "\n";
+        return kExitOk;
+    }
+
+    std::printf(
+        "| model | size | params | threads | kernels | test | t/s (mean ± sd) | median | min | max |\n");
+    std::printf("| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n");
+    for (const auto& r : results) {
+        const Stats ts = statsOf(r.tokensPerSecond);
+        std::printf("| %s | %.2f MiB | %s | %d | %s %s | %s | %.2f ± %.2f | %.2f | %.2f | %.2f |\n",
+                    modelType.c_str(), double(info.tensorBytes) / double(1 << 20),
+                    sizeLabel(info.parameterCount).c_str(), context.threadCount(), kernels.c_str(),
+                    cpuKernelName().c_str(), r.name.c_str(), ts.mean, ts.stddev, ts.median, ts.min, ts.max);
+    }
+    if (bandwidth > 0) {
+        std::printf("\nread bandwidth (%d threads, 1 GiB): %.1f GB/s\n", probeThreads, bandwidth / 1e9);
+        for (const auto& r : results)
+            if (r.nGen > 0) {
+                const double median = statsOf(r.tokensPerSecond).median;
+                std::printf("%s: %.1f MB read per token, %.1f GB/s at the median, %.0f %% of the measured "
+                            "bandwidth\n",
+                            r.name.c_str(), double(bytesPerToken) / 1e6, double(bytesPerToken) * median / 1e9,
+                            100.0 * double(bytesPerToken) * median / bandwidth);
+            }
+    }
+    return kExitOk;
+}
+
+const CommandRegistration registration{
+    {"bench", "prompt and generation speed (llama-bench style) with the machine's read bandwidth", runBench}};
+
+} // namespace
+} // namespace wb::cli
