@@ -1,7 +1,6 @@
 #include "engine/tensor/matmul_avx512.h"
 
 #include "engine/tensor/block_layouts.h"
-#include "engine/tensor/quant_combine.h"
 
 #include <immintrin.h>
 
@@ -25,6 +24,18 @@ constexpr int kLanes = 16;
 
 inline float halfToFloat(std::uint16_t h) {
     return _cvtsh_ss(h);
+}
+
+// Inline copies of quantcombine::addSuperBlock / addSuperBlockSymmetric (same operations in the same order;
+// this file is compiled without FMA contraction), so the per-super-block combination costs no calls.
+inline float addSuperBlockInline(float sum, std::int32_t isum, std::int32_t minSum, std::uint16_t weightD,
+                                 std::uint16_t weightDmin, float activationD) {
+    const float d = activationD * halfToFloat(weightD);
+    const float dmin = activationD * halfToFloat(weightDmin);
+    return sum + (d * static_cast<float>(isum) - dmin * static_cast<float>(minSum));
+}
+inline float addSuperBlockSymmetricInline(float sum, std::int32_t isum, std::uint16_t weightD, float activationD) {
+    return sum + halfToFloat(weightD) * activationD * static_cast<float>(isum);
 }
 
 // --- rows in lanes -------------------------------------------------------------------------------------
@@ -292,7 +303,7 @@ void matVecQ4_K(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t 
             const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[b].bsums));
             const __m256i minProducts = _mm256_madd_epi16(mins16, bsums);
             const std::int32_t minSum = reduceAdd(minProducts);
-            sum = quantcombine::addSuperBlock(sum, reduceAdd(isum), minSum, d, dmin, a[b].d);
+            sum = addSuperBlockInline(sum, reduceAdd(isum), minSum, d, dmin, a[b].d);
         }
         y[r - rowBegin] = sum;
     }
@@ -349,7 +360,7 @@ void matVecQ6_K(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t 
                 _mm256_madd_epi16(_mm256_cvtepi8_epi16(scales8),
                                   _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[b].bsums)));
             const std::int32_t correction = reduceAdd(bsumProducts);
-            sum = quantcombine::addSuperBlockSymmetric(sum, reduceAdd(isum) - 32 * correction, d, a[b].d);
+            sum = addSuperBlockSymmetricInline(sum, reduceAdd(isum) - 32 * correction, d, a[b].d);
         }
         y[r - rowBegin] = sum;
     }
