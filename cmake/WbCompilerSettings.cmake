@@ -1,6 +1,10 @@
 # Warning flags for our own targets (never for third-party headers, which come in as SYSTEM).
 function(wb_set_warnings target)
-    target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow=local -Wno-missing-field-initializers)
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wno-missing-field-initializers)
+    # -Wshadow=local is GCC's spelling; clang (fuzzing builds) would warn about an unknown option.
+    if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+        target_compile_options(${target} PRIVATE -Wshadow=local)
+    endif()
     if(WB_WERROR)
         target_compile_options(${target} PRIVATE -Werror)
     endif()

@@ -103,6 +103,10 @@ std::string renderLlama2(std::span<const ChatMessage> messages) {
             break;
         }
     }
+    // A system message with no user turn after it (found by tests/fuzz/fuzz_chat_format) was dropped
+    // silently; it opens a turn instead, as llama.cpp's llama2 template does (src/llama-chat.cpp).
+    if (!pendingSystem.empty())
+        out += (firstUser ? "[INST] " : "<s>[INST] ") + ("<<SYS>>\n" + pendingSystem + "\n<</SYS>>\n\n");
     return out;
 }
 

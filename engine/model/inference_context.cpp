@@ -5,6 +5,7 @@
 #include "engine/tensor/fp16.h"
 #include "engine/telemetry/cost_model.h"
 #include "engine/tensor/matmul.h"
+#include "engine/util/mapping_guard.h"
 
 #include <tbb/blocked_range.h>
 #include <tbb/enumerable_thread_specific.h>
@@ -381,6 +382,14 @@ std::span<const float> InferenceContext::evaluate(std::span<const std::int32_t> 
     // The arena runs the pass on this thread, so the spans nest on one recorder thread.
     const telemetry::TokenScope passSpan(
         s.tokenSpanOwner == TokenSpanOwner::Context ? s.passRecorder : nullptr, s.passToken, count);
+    // A model file truncated while mapped reads as zeros (engine/util/mapping_guard.h): the logits would be
+    // garbage, so it becomes an error for this call and every later one on this model.
+    const auto fileBytes = s.model->file().bytes();
+    const auto throwIfFileChanged = [&] {
+        if (!fileBytes.empty() && mapping_guard::faulted(fileBytes.data()))
+            throw mapping_guard::FileChangedError(s.model->file().sourceName());
+    };
+    throwIfFileChanged();
     s.arena.execute([&] {
         for (std::int32_t done = 0; done < count;) {
             const std::int32_t batch = std::min(kMaxBatch, count - done);
@@ -388,6 +397,7 @@ std::span<const float> InferenceContext::evaluate(std::span<const std::int32_t> 
             done += batch;
         }
     });
+    throwIfFileChanged();
     s.position += count;
     return s.logits;
 }

@@ -4,15 +4,23 @@
 // rows in position order. Elements are F32 or F16 (llama.cpp's default, half the memory).
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 
 namespace wb {
 
 enum class KvCacheType : std::uint8_t { F32, F16 };
 
+// The cache does not fit in the memory available (RAM + swap, or the address-space limit). The message
+// gives the size and the context and suggests a smaller one.
+class KvCacheMemoryError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 class KvCache {
 public:
     // Throws std::invalid_argument for non-positive sizes, std::length_error when the size cannot be
-    // addressed.
+    // addressed, KvCacheMemoryError when it does not fit in the available memory.
     KvCache(KvCacheType type, std::int32_t layerCount, std::int32_t contextLength, std::int32_t kvDim);
 
     KvCacheType type() const { return type_; }

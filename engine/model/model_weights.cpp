@@ -66,7 +66,15 @@ public:
         if (reinterpret_cast<std::uintptr_t>(bytes.data()) % alignof(float) != 0)
             fail(name, "data is not 4-byte aligned in memory");
         count(*info);
-        return {reinterpret_cast<const float*>(bytes.data()), static_cast<std::size_t>(length)};
+        const std::span<const float> values{reinterpret_cast<const float*>(bytes.data()),
+                                            static_cast<std::size_t>(length)};
+        // These small vectors scale or shift every activation: one NaN or infinity poisons all logits.
+        // (The big matrices are not scanned; that would read the whole file at load time.)
+        for (std::size_t i = 0; i < values.size(); ++i)
+            if (!std::isfinite(values[i]))
+                fail(name, "holds " + std::to_string(values[i]) + " at index " + std::to_string(i) +
+                               "; its values must be finite");
+        return values;
     }
 
     std::uint64_t byteSize() const { return bytes_; }

@@ -1,5 +1,7 @@
 #include "engine/util/mapped_file.h"
 
+#include "engine/util/mapping_guard.h"
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -32,6 +34,7 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
             throw std::runtime_error("cannot map '" + path + "': " + std::strerror(err));
         }
         data_ = static_cast<const std::uint8_t*>(mapped);
+        mapping_guard::registerRange(data_, size_); // the file may be truncated while mapped
     }
     ::close(fd); // the mapping keeps the file alive
 }
@@ -57,7 +60,10 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
 }
 
 void MappedFile::release() noexcept {
-    if (data_ != nullptr) ::munmap(const_cast<std::uint8_t*>(data_), size_);
+    if (data_ != nullptr) {
+        mapping_guard::unregisterRange(data_);
+        ::munmap(const_cast<std::uint8_t*>(data_), size_);
+    }
     data_ = nullptr;
     size_ = 0;
 }
