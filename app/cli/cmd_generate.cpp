@@ -137,6 +137,7 @@ std::vector<OptionSpec> optionSpecs() {
         {"", "--seed", "S", "random seed; the same seed gives the same text", std::to_string(defaults.seed)},
         {"-t", "--threads", "N", "threads for the forward pass (default: physical cores)", ""},
         {"-c", "--ctx-size", "N", "context length in tokens (default: min(trained, 4096))", ""},
+        {"", "--kv-type", "f16|f32", "KV cache precision (f16 is llama.cpp's default)", "f16"},
         {"", "--system", "TEXT", "system message (with --chat)", ""},
         {"", "--stop", "STR", "stop before this text (repeatable)", ""},
         {"", "--top-logits", "K", "in JSON, the K highest logits after the prompt", ""},
@@ -177,6 +178,10 @@ int runGenerate(const std::vector<std::string>& rawArgs) {
         parser.has("--threads") ? int(parser.integer("--threads", 1, 1024)) : physicalCoreCount();
     if (parser.has("--ctx-size"))
         contextOptions.contextLength = int(parser.integer("--ctx-size", 1, 1 << 24));
+    const std::string kvType = parser.value("--kv-type");
+    if (kvType != "f16" && kvType != "f32")
+        throw UsageError("option '--kv-type' must be f16 or f32, got '" + kvType + "'");
+    contextOptions.kvCacheType = kvType == "f16" ? KvCacheType::F16 : KvCacheType::F32;
     const int topLogits = parser.has("--top-logits") ? int(parser.integer("--top-logits", 1, INT_MAX)) : 0;
     const bool chat = parser.has("--chat");
     if (parser.has("--system") && !chat) throw UsageError("option '--system' needs --chat");

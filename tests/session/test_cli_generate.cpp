@@ -56,8 +56,9 @@ private slots:
         QCOMPARE(top.size(), 5);
         for (int i = 0; i < 5; ++i) {
             QCOMPARE(top[i].toArray()[0].toInt(), referenceTop[i].toArray()[0].toInt());
+            // The bar for stories260K: 5e-3 (llama.cpp ran with an F16 KV cache, our default too).
             QVERIFY(std::abs(top[i].toArray()[1].toDouble() - referenceTop[i].toArray()[1].toDouble()) <
-                    0.03);
+                    5e-3);
         }
         const QJsonObject timings = json["timings"].toObject();
         for (const char* key :
@@ -83,9 +84,8 @@ private slots:
             const double logit = entry.toArray()[1].toDouble();
             QVERIFY(logit <= previous);
             previous = logit;
-            // llama.cpp's reference used an F16 KV cache; our default F32 cache differs by its rounding
-            // (~0.01).
-            QVERIFY2(std::abs(logit - logits[id].toDouble()) < 0.03, qPrintable(QString("token %1").arg(id)));
+            // The bar: every logit within 5e-3 (F16 KV cache, as llama.cpp's reference run used).
+            QVERIFY2(std::abs(logit - logits[id].toDouble()) < 5e-3, qPrintable(QString("token %1").arg(id)));
         }
     }
 
@@ -151,6 +151,7 @@ private slots:
             << QStringList{"-m", "/nonexistent/model.gguf", "-p", "x"} << "/nonexistent/model.gguf";
         QTest::newRow("missing model") << QStringList{"-p", "x"} << "-m";
         QTest::newRow("negative temperature") << QStringList{"--temp", "-1"} << "--temp";
+        QTest::newRow("bad kv type") << QStringList{"--kv-type", "q8"} << "--kv-type";
         QTest::newRow("negative n") << QStringList{"-n", "-5"} << "--n-predict";
         QTest::newRow("zero context") << QStringList{"-c", "0"} << "--ctx-size";
         QTest::newRow("top-p above one") << QStringList{"--top-p", "1.5"} << "--top-p";
