@@ -4,7 +4,7 @@ BUILD_DIR  := build/$(PRESET)
 JOBS       ?= $(shell nproc)
 MODELS_DIR ?= $(if $(WB_MODELS_DIR),$(WB_MODELS_DIR),$(wildcard ../shared/models))
 
-.PHONY: all deps configure build run test package screenshot clean
+.PHONY: all deps configure build run test package screenshot clean fuzz sanitize
 
 all: build
 
@@ -29,6 +29,23 @@ run: build
 test: build
 	@cd $(BUILD_DIR) && QT_QPA_PLATFORM=offscreen WB_MODELS_DIR="$(abspath $(MODELS_DIR))" \
 	  ctest --output-on-failure --no-tests=error -j $(JOBS) $(CTEST_ARGS)
+
+# libFuzzer harnesses (clang-14, ASan+UBSan) for FUZZ_SECONDS each; fails on any finding. docs/fuzzing.md
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@WB_MODELS_DIR="$(abspath $(MODELS_DIR))" JOBS=$(JOBS) scripts/run-fuzzers.sh $(FUZZ_SECONDS)
+
+# The engine tests under ASan+UBSan (build/asan), then the threading tests under TSan (build/tsan).
+sanitize: deps
+	@cmake --preset asan -DWB_BUILD_GUI=OFF >/dev/null
+	@cmake --build build/asan -j $(JOBS)
+	@cd build/asan && QT_QPA_PLATFORM=offscreen WB_MODELS_DIR="$(abspath $(MODELS_DIR))" \
+	  ctest --output-on-failure --no-tests=error -j $(JOBS) -L engine $(CTEST_ARGS)
+	@cmake --preset tsan -DWB_BUILD_GUI=OFF >/dev/null
+	@cmake --build build/tsan -j $(JOBS) --target test_generation_session test_load
+	@cd build/tsan && QT_QPA_PLATFORM=offscreen WB_MODELS_DIR="$(abspath $(MODELS_DIR))" \
+	  TSAN_OPTIONS="suppressions=$(abspath tests/robustness/tsan.supp)" \
+	  ctest --output-on-failure --no-tests=error -L threading -E test_cli $(CTEST_ARGS)
 
 package: build
 	@cd $(BUILD_DIR) && cpack -G DEB
