@@ -2,6 +2,7 @@
 
 #include "ui/about_dialog.h"
 #include "ui/app_settings.h"
+#include "ui/charts/performance_panel.h"
 #include "ui/gguf_drop.h"
 #include "ui/model_controller.h"
 #include "ui/model_overview.h"
@@ -59,6 +60,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     workspaces_->setTabBarAutoHide(true); // one workspace needs no tab bar
     workspaces_->addTab(modelStack_, tr("Model"));
     setCentralWidget(workspaces_);
+    // Live charts workspace (ui/charts): fed by the generation controller's pass and memory reports.
+    performancePanel_ = new charts::PerformancePanel(this);
+    addWorkspace(performancePanel_, tr("Performance"));
 
     modelStatus_ = new QLabel(tr("No model open"), this);
     statusBar()->addPermanentWidget(modelStatus_);

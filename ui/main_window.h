@@ -15,6 +15,9 @@ class QTabWidget;
 
 namespace wb::ui {
 
+namespace charts {
+class PerformancePanel;
+}
 class ModelController;
 class ModelPanel;
 class RecentFiles;
@@ -42,6 +45,8 @@ public:
     QString lastError() const { return lastError_; }
     ModelController* controller() const { return controller_; }
     ModelPanel* modelPanel() const { return modelPanel_; }
+    // Live charts ("Performance" workspace); the generation controller's passReported/memoryReported go here.
+    charts::PerformancePanel* performancePanel() const { return performancePanel_; }
     StartPage* startPage() const { return startPage_; }
     RecentFiles* recentFiles() const { return recentFiles_; }
     QTabWidget* workspaces() const { return workspaces_; }
@@ -71,6 +76,7 @@ private:
     QStackedWidget* modelStack_ = nullptr;
     StartPage* startPage_ = nullptr;
     ModelPanel* modelPanel_ = nullptr;
+    charts::PerformancePanel* performancePanel_ = nullptr;
     QMenu* recentMenu_ = nullptr;
     QAction* closeAction_ = nullptr;
     QLabel* modelStatus_ = nullptr;
