@@ -13,6 +13,8 @@ class MainWindow;
 struct LaunchOptions {
     QString modelPath;      // opened at start when set
     QString screenshotPath; // when set: save a PNG of the settled window there and quit
+    QString prompt;         // when set: sent through the Chat workspace once the model is loaded
+    int maxTokens = -2;     // -n: overrides the sampling panel's max tokens for that prompt (-2: not set)
 };
 
 struct ParsedCommandLine {
@@ -24,7 +26,8 @@ struct ParsedCommandLine {
 ParsedCommandLine parseCommandLine(const QStringList& arguments);
 
 // Shows the window and applies the options. With a screenshot path it later quits the application with
-// 0 (saved) or 1 (model failed to open, or the PNG could not be written).
+// 0 (saved) or 1 (model failed to open, generation failed, or the PNG could not be written). With a prompt,
+// the screenshot waits for the end of the generation and shows the Chat workspace.
 void launch(MainWindow& window, const LaunchOptions& options);
 
 } // namespace wb::ui

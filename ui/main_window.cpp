@@ -3,6 +3,8 @@
 #include "ui/about_dialog.h"
 #include "ui/app_settings.h"
 #include "ui/charts/performance_panel.h"
+#include "ui/chat/chat_workspace.h"
+#include "ui/generation_controller.h"
 #include "ui/gguf_drop.h"
 #include "ui/model_controller.h"
 #include "ui/model_overview.h"
@@ -63,6 +65,21 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     // Live charts workspace (ui/charts): fed by the generation controller's pass and memory reports.
     performancePanel_ = new charts::PerformancePanel(this);
     addWorkspace(performancePanel_, tr("Performance"));
+    // Chat (ui/chat) sits next to the Model tab; it owns the generation thread and feeds Performance.
+    chat_ = new ChatWorkspace(this);
+    workspaces_->insertTab(1, chat_, tr("Chat"));
+    GenerationController* generation = chat_->generation();
+    connect(generation, &GenerationController::generationStarted, performancePanel_,
+            &charts::PerformancePanel::reset);
+    connect(generation, &GenerationController::passReported, performancePanel_,
+            &charts::PerformancePanel::onPassReported);
+    connect(generation, &GenerationController::memoryReported, performancePanel_,
+            &charts::PerformancePanel::onMemoryReported);
+    connect(this, &MainWindow::modelShown, chat_,
+            [this](OpenedModelPtr model) { chat_->loadModel(QString::fromStdString(model->info.path)); });
+    connect(chat_, &ChatWorkspace::openModelRequested, this, &MainWindow::chooseModelFile);
+    connect(chat_, &ChatWorkspace::unloadRequested, this, &MainWindow::closeModel);
+    connect(chat_, &ChatWorkspace::demoModelReady, this, &MainWindow::openModelFile);
 
     modelStatus_ = new QLabel(tr("No model open"), this);
     statusBar()->addPermanentWidget(modelStatus_);
@@ -102,6 +119,7 @@ void MainWindow::buildMenus() {
     quitAction->setShortcut(QKeySequence::Quit);
     quitAction->setMenuRole(QAction::QuitRole);
 
+    menuBar()->addMenu(chat_->menu());
     QMenu* helpMenu = menuBar()->addMenu(tr("&Help"));
     QAction* aboutAction =
         helpMenu->addAction(tr("&About Inference Workbench"), this, [this] { showAboutDialog(this); });
@@ -144,6 +162,7 @@ void MainWindow::openModelFile(const QString& path) {
 }
 
 void MainWindow::closeModel() {
+    chat_->unloadModel();
     modelPanel_->showModel(nullptr);
     modelStack_->setCurrentWidget(startPage_);
     modelStatus_->setText(tr("No model open"));

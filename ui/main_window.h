@@ -18,6 +18,7 @@ namespace wb::ui {
 namespace charts {
 class PerformancePanel;
 }
+class ChatWorkspace;
 class ModelController;
 class ModelPanel;
 class RecentFiles;
@@ -47,6 +48,8 @@ public:
     ModelPanel* modelPanel() const { return modelPanel_; }
     // Live charts ("Performance" workspace); the generation controller's passReported/memoryReported go here.
     charts::PerformancePanel* performancePanel() const { return performancePanel_; }
+    // The "Chat" workspace; owns the GenerationController (the engine's worker thread).
+    ChatWorkspace* chatWorkspace() const { return chat_; }
     StartPage* startPage() const { return startPage_; }
     RecentFiles* recentFiles() const { return recentFiles_; }
     QTabWidget* workspaces() const { return workspaces_; }
@@ -77,6 +80,7 @@ private:
     StartPage* startPage_ = nullptr;
     ModelPanel* modelPanel_ = nullptr;
     charts::PerformancePanel* performancePanel_ = nullptr;
+    ChatWorkspace* chat_ = nullptr;
     QMenu* recentMenu_ = nullptr;
     QAction* closeAction_ = nullptr;
     QLabel* modelStatus_ = nullptr;

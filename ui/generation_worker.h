@@ -1,0 +1,72 @@
+#pragma once
+// The only object that talks to the engine. It lives on the generation thread (GenerationController moves
+// it there) and is driven by queued calls; it answers with queued signals carrying plain structs, never
+// formatted text (error messages excepted). GPT4All's ChatLLM is the model for this split.
+//
+// Streaming text is coalesced here: the token callback appends to a buffer and a TextChunk leaves at most
+// every kChunkIntervalMs, so the GUI thread handles ~33 appends per second however fast the model is.
+#include "ui/generation_types.h"
+
+#include <QObject>
+#include <QString>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+
+namespace wb {
+class GenerationSession;
+class Model;
+} // namespace wb
+
+namespace wb::ui {
+
+class GenerationWorker : public QObject {
+    Q_OBJECT
+public:
+    static constexpr int kChunkIntervalMs = 30;
+
+    GenerationWorker();
+    ~GenerationWorker() override;
+
+    // Thread-safe (GUI thread): stops request `requestId` (and any earlier one) within one token, also
+    // while the prompt is being processed or before the request has started.
+    void requestStop(quint64 requestId);
+
+    // Slots, run on the worker thread (the controller invokes them queued).
+    void loadModel(const QString& path, const wb::ui::GenerationSettings& settings);
+    void unloadModel();
+    // Writes the demo model to `path` unless it is already there, then emits demoReady(path).
+    void prepareDemoModel(const QString& path);
+    void generate(const wb::ui::GenerationRequest& request);
+
+Q_SIGNALS:
+    void loadProgress(double fraction); // 0..1
+    void modelLoaded(const wb::ui::LoadedModelInfo& model);
+    void loadFailed(const QString& path, const QString& message);
+    void modelUnloaded();
+    void demoReady(const QString& path);
+    void generationStarted(quint64 requestId, int promptTokens, int contextSize);
+    void textReady(const wb::ui::TextChunk& chunk);
+    void generationFinished(quint64 requestId, const wb::ui::MessageStats& stats, const QString& text);
+    void generationFailed(quint64 requestId, const QString& message);
+    void passReported(const wb::telemetry::PassReport& pass);
+    void memoryReported(const wb::telemetry::MemoryReport& memory);
+
+private:
+    // Rebuilds the session when the context size, threads or KV type differ from the current ones.
+    void ensureContext(const GenerationSettings& settings);
+    LoadedModelInfo describeLoaded() const;
+    void replaceSession(std::unique_ptr<GenerationSession> session);
+
+    std::shared_ptr<const Model> model_;
+    QString modelPath_;
+    double loadMs_ = 0;
+    std::mutex sessionMutex_; // guards session_ against requestStop() from the GUI thread
+    std::unique_ptr<GenerationSession> session_;
+    GenerationSettings contextSettings_;
+    std::atomic<quint64> stopUpTo_{0};
+    std::atomic<quint64> running_{0};
+};
+
+} // namespace wb::ui
