@@ -29,6 +29,7 @@ struct GenerationSettings {
     int contextLength = 0;   // 0: min(trained context, 4096)
     KvCacheType kvCacheType = KvCacheType::F16;
     bool randomSeed = false; // draw a fresh seed for every generation (the used seed is kept in the stats)
+    bool telemetry = true;   // per-pass reports for the Performance workspace
 
     bool operator==(const GenerationSettings& other) const;
 };

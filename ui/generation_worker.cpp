@@ -6,6 +6,7 @@
 #include "engine/session/chat_prompt.h"
 #include "engine/session/generation_session.h"
 #include "engine/synth/synth_model.h"
+#include "engine/tensor/matmul.h"
 #include "ui/demo_model.h"
 
 #include <QFile>
@@ -57,7 +58,12 @@ QString describeFailure(const std::exception& error) {
 
 } // namespace
 
-GenerationWorker::GenerationWorker() = default;
+GenerationWorker::GenerationWorker() {
+    // Quantized weights are multiplied the way llama.cpp's CPU backend (and `iwb bench`) does it:
+    // activations quantized per block, integer dot products. The float path dequantizes every weight row
+    // and is several times slower on Q4/Q8 models.
+    setKernelPath(KernelPath::QuantizedActivations);
+}
 GenerationWorker::~GenerationWorker() = default;
 
 void GenerationWorker::requestStop(quint64 requestId) {

@@ -375,6 +375,7 @@ void ChatWorkspace::startGeneration() {
     GenerationRequest request;
     request.mode = conversation_.mode;
     request.settings = sampling_->settings();
+    request.telemetry = request.settings.telemetry;
     if (pendingMaxTokens_ >= -1) request.settings.maxTokens = pendingMaxTokens_;
     if (request.mode == PromptMode::Chat) {
         request.turns = conversation_.chatTurns();

@@ -49,15 +49,18 @@ QStringList parseStopStrings(const QString& text) {
             else
                 current += next; // \, and \\ and anything else: the character itself
         } else if (c == QLatin1Char(',')) {
-            if (!current.trimmed().isEmpty() || current.contains(QLatin1Char('\n'))) stops.append(current);
+            stops.append(current);
             current.clear();
         } else {
             current += c;
         }
     }
     if (!current.isEmpty()) stops.append(current);
-    for (QString& stop : stops)
-        if (!stop.contains(QLatin1Char('\n')) && !stop.contains(QLatin1Char('\t'))) stop = stop.trimmed();
+    // Spaces around the separators are layout, not part of a stop string (escaped newlines and tabs are).
+    for (QString& stop : stops) {
+        while (stop.startsWith(QLatin1Char(' '))) stop.remove(0, 1);
+        while (stop.endsWith(QLatin1Char(' '))) stop.chop(1);
+    }
     stops.removeAll(QString());
     return stops;
 }
@@ -155,6 +158,10 @@ SamplingPanel::SamplingPanel(QWidget* parent) : QWidget(parent) {
     kvCache_->addItem(tr("F32 (exact)"), int(KvCacheType::F32));
     kvCache_->setToolTip(tr("Precision of the attention key/value cache. F16 is llama.cpp's default."));
     contextForm->addRow(tr("KV cache"), kvCache_);
+    telemetry_ = new QCheckBox(tr("Live performance charts"), this);
+    telemetry_->setToolTip(tr("Time every operation of every forward pass and send it to the Performance "
+                              "tab. Costs a little speed on very small models; off: no clock reads at all."));
+    contextForm->addRow(QString(), telemetry_);
     layout->addWidget(contextGroup);
     layout->addStretch(1);
 
@@ -169,6 +176,7 @@ SamplingPanel::SamplingPanel(QWidget* parent) : QWidget(parent) {
     for (QSpinBox* box : {topK_, repeatWindow_, seed_, maxTokens_, threads_, contextLength_})
         connect(box, &QSpinBox::valueChanged, this, changed);
     connect(randomSeed_, &QCheckBox::toggled, this, changed);
+    connect(telemetry_, &QCheckBox::toggled, this, changed);
     connect(randomSeed_, &QCheckBox::toggled, seed_, &QWidget::setDisabled);
     connect(stopStrings_, &QLineEdit::textChanged, this, changed);
     connect(kvCache_, &QComboBox::currentIndexChanged, this, changed);
@@ -197,6 +205,7 @@ GenerationSettings SamplingPanel::settings() const {
     settings.threads = threads_->value();
     settings.contextLength = contextLength_->value();
     settings.kvCacheType = KvCacheType(kvCache_->currentData().toInt());
+    settings.telemetry = telemetry_->isChecked();
     return settings;
 }
 
@@ -216,6 +225,7 @@ void SamplingPanel::setSettings(const GenerationSettings& settings) {
     threads_->setValue(settings.threads);
     contextLength_->setValue(settings.contextLength);
     kvCache_->setCurrentIndex(kvCache_->findData(int(settings.kvCacheType)));
+    telemetry_->setChecked(settings.telemetry);
     applying_ = false;
     Q_EMIT settingsChanged();
 }

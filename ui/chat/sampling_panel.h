@@ -50,6 +50,7 @@ public:
     QSpinBox* threadsBox() const { return threads_; }
     QSpinBox* contextLengthBox() const { return contextLength_; }
     QComboBox* kvCacheBox() const { return kvCache_; }
+    QCheckBox* telemetryBox() const { return telemetry_; }
 
 Q_SIGNALS:
     void settingsChanged();
@@ -75,6 +76,7 @@ private:
     QSpinBox* threads_ = nullptr;
     QSpinBox* contextLength_ = nullptr;
     QComboBox* kvCache_ = nullptr;
+    QCheckBox* telemetry_ = nullptr;
     bool applying_ = false;
 };
 

@@ -48,6 +48,7 @@ QJsonObject settingsToJson(const GenerationSettings& settings) {
         {QStringLiteral("threads"), settings.threads},
         {QStringLiteral("context_length"), settings.contextLength},
         {QStringLiteral("kv_cache"), settings.kvCacheType == KvCacheType::F16 ? "f16" : "f32"},
+        {QStringLiteral("telemetry"), settings.telemetry},
     };
 }
 
@@ -72,6 +73,7 @@ GenerationSettings settingsFromJson(const QJsonObject& json) {
     settings.kvCacheType = json.value(QStringLiteral("kv_cache")).toString() == QLatin1String("f32")
                                ? KvCacheType::F32
                                : KvCacheType::F16;
+    settings.telemetry = json.value(QStringLiteral("telemetry")).toBool(true);
     return settings;
 }
 
