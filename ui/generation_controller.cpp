@@ -95,7 +95,8 @@ void GenerationController::loadModel(const QString& path, const GenerationSettin
 void GenerationController::unloadModel() {
     if (generatingId_ != 0) worker_->requestStop(generatingId_);
     GenerationWorker* worker = worker_;
-    QMetaObject::invokeMethod(worker_, [worker] { worker->unloadModel(); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        worker_, [worker] { worker->unloadModel(); }, Qt::QueuedConnection);
 }
 
 void GenerationController::prepareDemoModel() {
@@ -104,8 +105,8 @@ void GenerationController::prepareDemoModel() {
     Q_EMIT loadStarted(path);
     Q_EMIT busyChanged();
     GenerationWorker* worker = worker_;
-    QMetaObject::invokeMethod(worker_, [worker, path] { worker->prepareDemoModel(path); },
-                              Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        worker_, [worker, path] { worker->prepareDemoModel(path); }, Qt::QueuedConnection);
 }
 
 quint64 GenerationController::generate(GenerationRequest request) {
@@ -113,7 +114,8 @@ quint64 GenerationController::generate(GenerationRequest request) {
     request.id = nextId_++;
     generatingId_ = request.id;
     GenerationWorker* worker = worker_;
-    QMetaObject::invokeMethod(worker_, [worker, request] { worker->generate(request); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        worker_, [worker, request] { worker->generate(request); }, Qt::QueuedConnection);
     Q_EMIT busyChanged();
     return request.id;
 }

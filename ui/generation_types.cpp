@@ -10,8 +10,7 @@ bool GenerationSettings::operator==(const GenerationSettings& other) const {
            a.presencePenalty == b.presencePenalty && a.frequencyPenalty == b.frequencyPenalty &&
            a.seed == b.seed && maxTokens == other.maxTokens && stopStrings == other.stopStrings &&
            threads == other.threads && contextLength == other.contextLength &&
-           kvCacheType == other.kvCacheType && randomSeed == other.randomSeed &&
-           telemetry == other.telemetry;
+           kvCacheType == other.kvCacheType && randomSeed == other.randomSeed && telemetry == other.telemetry;
 }
 
 void registerGenerationMetaTypes() {

@@ -79,9 +79,9 @@ struct TextChunk {
 struct LoadedModelInfo {
     QString path;
     ModelConfig config;
-    ModelInfo info;            // file description (parameter count, type totals, chat template)
+    ModelInfo info; // file description (parameter count, type totals, chat template)
     std::uint64_t weightBytes = 0;
-    QString chatFormat;        // the recognised chat format's name, "raw" when none
+    QString chatFormat; // the recognised chat format's name, "raw" when none
     bool chatFormatRecognised = false;
     QString chatFormatWarning;
     bool randomWeights = false; // a synthetic model (general.description says so)

@@ -93,7 +93,8 @@ void GenerationWorker::loadModel(const QString& path, const GenerationSettings& 
         Q_EMIT loadProgress(0.0);
         auto model = Model::load(QFile::encodeName(path).toStdString());
         Q_EMIT loadProgress(0.05);
-        pageIn(model->file().bytes(), [this](double fraction) { Q_EMIT loadProgress(0.05 + 0.9 * fraction); });
+        pageIn(model->file().bytes(),
+               [this](double fraction) { Q_EMIT loadProgress(0.05 + 0.9 * fraction); });
         auto session = std::make_unique<GenerationSession>(model, contextOptionsFor(settings), 0.0);
         loadMs_ = msSince(start);
         model_ = std::move(model);
@@ -196,7 +197,9 @@ void GenerationWorker::generate(const GenerationRequest& request) {
         options.telemetry.enabled = request.telemetry;
         if (request.telemetry) {
             options.telemetry.keepTrace = false; // the Performance workspace keeps what it needs
-            options.telemetry.onPass = [this](const telemetry::PassReport& pass) { Q_EMIT passReported(pass); };
+            options.telemetry.onPass = [this](const telemetry::PassReport& pass) {
+                Q_EMIT passReported(pass);
+            };
             options.telemetry.onMemory = [this](const telemetry::MemoryReport& memory) {
                 Q_EMIT memoryReported(memory);
             };

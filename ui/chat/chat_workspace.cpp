@@ -77,8 +77,8 @@ QString statsLine(const MessageStats& s) {
 
 QString conversationsFolder() {
     const QString override = qEnvironmentVariable("WB_SETTINGS_DIR");
-    const QString base = override.isEmpty() ? QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)
-                                            : override;
+    const QString base =
+        override.isEmpty() ? QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) : override;
     return QDir(base).filePath(QStringLiteral("conversations"));
 }
 
@@ -131,20 +131,23 @@ ChatWorkspace::ChatWorkspace(QWidget* parent) : QWidget(parent) {
     connect(generation_, &GenerationController::loadStarted, modelCard_, &ModelCard::showLoading);
     connect(generation_, &GenerationController::loadProgress, modelCard_, &ModelCard::setLoadProgress);
     connect(generation_, &GenerationController::modelLoaded, this, &ChatWorkspace::onModelLoaded);
-    connect(generation_, &GenerationController::loadFailed, this, [this](const QString& path, const QString& message) {
-        modelCard_->showNoModel(tr("Could not load %1: %2").arg(QFileInfo(path).fileName(), message));
-        updateControls();
-    });
+    connect(generation_, &GenerationController::loadFailed, this,
+            [this](const QString& path, const QString& message) {
+                modelCard_->showNoModel(tr("Could not load %1: %2").arg(QFileInfo(path).fileName(), message));
+                updateControls();
+            });
     connect(generation_, &GenerationController::modelUnloaded, this, [this] {
         modelCard_->showNoModel();
         updateControls();
     });
     connect(generation_, &GenerationController::demoReady, this, &ChatWorkspace::demoModelReady);
-    connect(generation_, &GenerationController::generationStarted, this, [this](quint64 id, int prompt, int size) {
-        if (id == activeRequest_) updateGauge(prompt, size);
-    });
+    connect(generation_, &GenerationController::generationStarted, this,
+            [this](quint64 id, int prompt, int size) {
+                if (id == activeRequest_) updateGauge(prompt, size);
+            });
     connect(generation_, &GenerationController::textAppended, this, &ChatWorkspace::appendStreamText);
-    connect(generation_, &GenerationController::generationFinished, this, &ChatWorkspace::onGenerationFinished);
+    connect(generation_, &GenerationController::generationFinished, this,
+            &ChatWorkspace::onGenerationFinished);
     connect(generation_, &GenerationController::generationFailed, this, &ChatWorkspace::onGenerationFailed);
     connect(generation_, &GenerationController::busyChanged, this, &ChatWorkspace::updateControls);
 
@@ -174,7 +177,8 @@ QWidget* ChatWorkspace::buildChatColumn() {
     systemPrompt_ = new QLineEdit(column);
     systemPrompt_->setObjectName(QStringLiteral("systemPrompt"));
     systemPrompt_->setPlaceholderText(tr("System prompt (optional): how the assistant should behave"));
-    systemPrompt_->setToolTip(tr("Sent first in every chat turn, in the model's system role. Chat mode only."));
+    systemPrompt_->setToolTip(
+        tr("Sent first in every chat turn, in the model's system role. Chat mode only."));
     top->addWidget(new QLabel(tr("Mode"), column));
     top->addWidget(modeBox_);
     top->addWidget(systemPrompt_, 1);
@@ -200,8 +204,8 @@ QWidget* ChatWorkspace::buildChatColumn() {
                                  "reply). When it is full the model cannot see more and generation stops."));
     liveStats_ = new QLabel(column);
     liveStats_->setObjectName(QStringLiteral("liveStats"));
-    liveStats_->setToolTip(tr(kTtftTip) + QStringLiteral("\n\n") + tr(kPromptSpeedTip) + QStringLiteral("\n\n") +
-                           tr(kGenSpeedTip));
+    liveStats_->setToolTip(tr(kTtftTip) + QStringLiteral("\n\n") + tr(kPromptSpeedTip) +
+                           QStringLiteral("\n\n") + tr(kGenSpeedTip));
     liveStats_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     contextGauge_->setMinimumWidth(220);
     contextGauge_->setMaximumWidth(320);
@@ -222,15 +226,19 @@ QWidget* ChatWorkspace::buildChatColumn() {
     stopButton_ = new QPushButton(tr("Stop"), column);
     stopButton_->setToolTip(tr("Stop generating; the text so far is kept (Esc)."));
     regenerateButton_ = new QPushButton(tr("Regenerate"), column);
-    regenerateButton_->setToolTip(tr("Replace the last reply with a new one (Ctrl+R). With the same seed and "
-                                     "settings the reply is the same; tick Random seed for a different one."));
+    regenerateButton_->setToolTip(
+        tr("Replace the last reply with a new one (Ctrl+R). With the same seed and "
+           "settings the reply is the same; tick Random seed for a different one."));
     copyButton_ = new QPushButton(tr("Copy reply"), column);
     copyButton_->setToolTip(tr("Copy the last reply to the clipboard (Ctrl+Shift+C)."));
     newButton_ = new QPushButton(tr("New"), column);
-    newButton_->setToolTip(tr("Start a new conversation (the current one is kept in the conversations folder)."));
+    newButton_->setToolTip(
+        tr("Start a new conversation (the current one is kept in the conversations folder)."));
     exportButton_ = new QPushButton(tr("Export"), column);
-    exportButton_->setToolTip(tr("Save the conversation as Markdown or JSON (with every message's statistics)."));
-    for (QPushButton* button : {sendButton_, stopButton_, regenerateButton_, copyButton_, newButton_, exportButton_})
+    exportButton_->setToolTip(
+        tr("Save the conversation as Markdown or JSON (with every message's statistics)."));
+    for (QPushButton* button :
+         {sendButton_, stopButton_, regenerateButton_, copyButton_, newButton_, exportButton_})
         buttons->addWidget(button);
     buttons->addStretch(1);
     layout->addLayout(buttons);
@@ -240,10 +248,10 @@ QWidget* ChatWorkspace::buildChatColumn() {
     connect(regenerateButton_, &QPushButton::clicked, this, &ChatWorkspace::regenerate);
     connect(copyButton_, &QPushButton::clicked, this, &ChatWorkspace::copyLastReply);
     connect(newButton_, &QPushButton::clicked, this, &ChatWorkspace::newConversation);
-    connect(modeBox_, &QComboBox::activated, this, [this](int index) {
-        setMode(PromptMode(modeBox_->itemData(index).toInt()));
-    });
-    connect(systemPrompt_, &QLineEdit::editingFinished, this, [this] { setSystemPrompt(systemPrompt_->text()); });
+    connect(modeBox_, &QComboBox::activated, this,
+            [this](int index) { setMode(PromptMode(modeBox_->itemData(index).toInt())); });
+    connect(systemPrompt_, &QLineEdit::editingFinished, this,
+            [this] { setSystemPrompt(systemPrompt_->text()); });
     return column;
 }
 
@@ -251,7 +259,8 @@ void ChatWorkspace::buildActions() {
     menu_ = new QMenu(tr("&Chat"), this);
     menu_->setObjectName(QStringLiteral("chatMenu"));
     sendAction_ = menu_->addAction(tr("&Send"), this, &ChatWorkspace::send);
-    sendAction_->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_Return), QKeySequence(Qt::CTRL | Qt::Key_Enter)});
+    sendAction_->setShortcuts(
+        {QKeySequence(Qt::CTRL | Qt::Key_Return), QKeySequence(Qt::CTRL | Qt::Key_Enter)});
     stopAction_ = menu_->addAction(tr("S&top"), this, &ChatWorkspace::stop);
     stopAction_->setShortcut(QKeySequence(Qt::Key_Escape));
     regenerateAction_ = menu_->addAction(tr("&Regenerate"), this, &ChatWorkspace::regenerate);
@@ -262,12 +271,13 @@ void ChatWorkspace::buildActions() {
     newAction_ = menu_->addAction(tr("&New conversation"), this, &ChatWorkspace::newConversation);
     newAction_->setShortcut(QKeySequence::New);
     auto askAndExport = [this](const QString& filter, const QString& suffix, bool markdown) {
-        const QString path = QFileDialog::getSaveFileName(this, tr("Export conversation"),
-                                                          QStringLiteral("conversation.%1").arg(suffix), filter);
+        const QString path = QFileDialog::getSaveFileName(
+            this, tr("Export conversation"), QStringLiteral("conversation.%1").arg(suffix), filter);
         if (path.isEmpty()) return;
         QString error;
         if (!(markdown ? exportMarkdown(path, &error) : exportJson(path, &error))) {
-            auto* box = new QMessageBox(QMessageBox::Warning, tr("Export failed"), error, QMessageBox::Ok, this);
+            auto* box =
+                new QMessageBox(QMessageBox::Warning, tr("Export failed"), error, QMessageBox::Ok, this);
             box->setAttribute(Qt::WA_DeleteOnClose);
             box->open();
         }
@@ -279,7 +289,8 @@ void ChatWorkspace::buildActions() {
         askAndExport(tr("JSON (*.json)"), QStringLiteral("json"), false);
     });
     menu_->addSeparator();
-    demoAction_ = menu_->addAction(tr("Load the &demo model"), generation_, &GenerationController::prepareDemoModel);
+    demoAction_ =
+        menu_->addAction(tr("Load the &demo model"), generation_, &GenerationController::prepareDemoModel);
     demoAction_->setToolTip(modelCard_->demoButton()->toolTip());
     auto* exportMenu = new QMenu(this);
     exportMenu->addAction(exportMarkdownAction_);
@@ -352,7 +363,8 @@ bool ChatWorkspace::send() {
     if (activeRequest_ != 0 || !generation_->hasModel() || generation_->isLoading()) return false;
     const QString text = input_->toPlainText();
     if (text.trimmed().isEmpty()) return false;
-    if (systemPrompt_->text() != conversation_.systemPrompt) conversation_.systemPrompt = systemPrompt_->text();
+    if (systemPrompt_->text() != conversation_.systemPrompt)
+        conversation_.systemPrompt = systemPrompt_->text();
     const bool chat = conversation_.mode == PromptMode::Chat;
     conversation_.messages.push_back(
         {chat ? QStringLiteral("user") : QStringLiteral("prompt"), text, {}, QDateTime::currentDateTime()});
@@ -421,10 +433,11 @@ void ChatWorkspace::newConversation() {
     if (activeRequest_ != 0) return;
     if (!conversation_.isEmpty()) {
         // Keep the old one next to the autosave, named by its time.
-        const QString archive = QDir(conversationsFolder())
-                                    .filePath(QStringLiteral("conversation-%1.json")
-                                                  .arg(QDateTime::currentDateTime().toString(
-                                                      QStringLiteral("yyyyMMdd-hhmmss-zzz"))));
+        const QString archive =
+            QDir(conversationsFolder())
+                .filePath(
+                    QStringLiteral("conversation-%1.json")
+                        .arg(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-hhmmss-zzz"))));
         QString error;
         saveConversation(conversation_, archive, &error);
     }
@@ -447,7 +460,8 @@ void ChatWorkspace::appendStreamText(const TextChunk& chunk) {
     }
     updateGauge(chunk.contextUsed, chunk.contextSize);
     const double seconds = chunk.elapsedMs / 1000.0;
-    liveStats_->setText(tr("generating… %1 tokens in %2 s").arg(chunk.generatedTokens).arg(seconds, 0, 'f', 1));
+    liveStats_->setText(
+        tr("generating… %1 tokens in %2 s").arg(chunk.generatedTokens).arg(seconds, 0, 'f', 1));
 }
 
 void ChatWorkspace::onGenerationFinished(quint64 id, const MessageStats& stats, const QString& text) {
@@ -456,8 +470,8 @@ void ChatWorkspace::onGenerationFinished(quint64 id, const MessageStats& stats, 
     pendingMaxTokens_ = -2;
     autosaveTimer_->stop();
     const bool chat = conversation_.mode == PromptMode::Chat;
-    conversation_.messages.push_back(
-        {chat ? QStringLiteral("assistant") : QStringLiteral("completion"), text, stats, QDateTime::currentDateTime()});
+    conversation_.messages.push_back({chat ? QStringLiteral("assistant") : QStringLiteral("completion"), text,
+                                      stats, QDateTime::currentDateTime()});
     streamingText_.clear();
     renderTranscript();
     showStats(stats);
@@ -590,8 +604,10 @@ bool ChatWorkspace::autosave() {
     snapshot.updated = QDateTime::currentDateTime();
     if (activeRequest_ != 0 && !streamingText_.isEmpty()) // the reply so far, without statistics
         snapshot.messages.push_back({conversation_.mode == PromptMode::Chat ? QStringLiteral("assistant")
-                                                                             : QStringLiteral("completion"),
-                                     streamingText_, {}, QDateTime::currentDateTime()});
+                                                                            : QStringLiteral("completion"),
+                                     streamingText_,
+                                     {},
+                                     QDateTime::currentDateTime()});
     QString error;
     if (!saveConversation(snapshot, autosavePath(), &error)) {
         autosaveError_ = error;

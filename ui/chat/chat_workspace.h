@@ -90,10 +90,10 @@ public:
     QAction* copyAction() const { return copyAction_; }
 
 Q_SIGNALS:
-    void openModelRequested();    // the card's "Open model…"
-    void unloadRequested();       // the card's "Unload" (the window closes the model everywhere)
+    void openModelRequested(); // the card's "Open model…"
+    void unloadRequested();    // the card's "Unload" (the window closes the model everywhere)
     void demoModelReady(const QString& path);
-    void generationDone();        // a generation ended (finished or failed) and the transcript is final
+    void generationDone(); // a generation ended (finished or failed) and the transcript is final
 
 protected:
     void changeEvent(QEvent* event) override;
@@ -116,9 +116,9 @@ private:
     GenerationController* generation_ = nullptr;
     Conversation conversation_;
     quint64 activeRequest_ = 0;
-    QString streamingText_;       // the reply being generated, as received so far
+    QString streamingText_; // the reply being generated, as received so far
     QTextCursor streamCursor_;
-    QString pendingPrompt_;       // null: none
+    QString pendingPrompt_; // null: none
     int pendingMaxTokens_ = -2;
     QString autosaveError_;
 

@@ -69,7 +69,8 @@ QString fence(const QString& text) {
 std::vector<ChatTurn> Conversation::chatTurns() const {
     std::vector<ChatTurn> turns;
     if (!systemPrompt.trimmed().isEmpty()) turns.push_back({QStringLiteral("system"), systemPrompt});
-    for (const ConversationMessage& message : messages) turns.push_back({message.role, message.content});
+    for (const ConversationMessage& message : messages)
+        turns.push_back({message.role, message.content});
     return turns;
 }
 
@@ -120,21 +121,22 @@ Conversation conversationFromJson(const QJsonObject& json) {
     conversation.mode = mode == QLatin1String("chat") ? PromptMode::Chat : PromptMode::Raw;
     conversation.systemPrompt = json.value(QStringLiteral("system_prompt")).toString();
     conversation.modelPath = json.value(QStringLiteral("model")).toString();
-    conversation.updated = QDateTime::fromString(json.value(QStringLiteral("updated")).toString(), Qt::ISODate);
+    conversation.updated =
+        QDateTime::fromString(json.value(QStringLiteral("updated")).toString(), Qt::ISODate);
     const QJsonArray messages = require(json, QStringLiteral("messages"), QJsonValue::Array, top).toArray();
     for (qsizetype i = 0; i < messages.size(); ++i) {
         const QString where = QStringLiteral("messages[%1]").arg(i);
-        if (!messages[i].isObject())
-            throw ConversationFormatError(where.toStdString() + ": not an object");
+        if (!messages[i].isObject()) throw ConversationFormatError(where.toStdString() + ": not an object");
         const QJsonObject object = messages[i].toObject();
         ConversationMessage message;
         message.role = require(object, QStringLiteral("role"), QJsonValue::String, where).toString();
         message.content = require(object, QStringLiteral("content"), QJsonValue::String, where).toString();
-        message.created = QDateTime::fromString(object.value(QStringLiteral("created")).toString(), Qt::ISODate);
+        message.created =
+            QDateTime::fromString(object.value(QStringLiteral("created")).toString(), Qt::ISODate);
         if (object.contains(QStringLiteral("stats")))
-            message.stats = statsFromJson(
-                require(object, QStringLiteral("stats"), QJsonValue::Object, where).toObject(),
-                where + QStringLiteral(".stats"));
+            message.stats =
+                statsFromJson(require(object, QStringLiteral("stats"), QJsonValue::Object, where).toObject(),
+                              where + QStringLiteral(".stats"));
         conversation.messages.push_back(std::move(message));
     }
     return conversation;
@@ -144,7 +146,8 @@ QString conversationToMarkdown(const Conversation& conversation) {
     QString out = QStringLiteral("# Conversation\n\n");
     if (!conversation.modelPath.isEmpty())
         out += QStringLiteral("- Model: `%1`\n").arg(QFileInfo(conversation.modelPath).fileName());
-    out += QStringLiteral("- Mode: %1\n").arg(conversation.mode == PromptMode::Chat ? "chat" : "raw completion");
+    out +=
+        QStringLiteral("- Mode: %1\n").arg(conversation.mode == PromptMode::Chat ? "chat" : "raw completion");
     if (conversation.updated.isValid())
         out += QStringLiteral("- Saved: %1\n").arg(conversation.updated.toString(Qt::ISODate));
     out += QLatin1Char('\n');
@@ -192,8 +195,8 @@ bool writeFileAtomically(const QString& path, const QByteArray& bytes, QString* 
 }
 
 bool saveConversation(const Conversation& conversation, const QString& path, QString* error) {
-    return writeFileAtomically(path, QJsonDocument(conversationToJson(conversation)).toJson(QJsonDocument::Indented),
-                               error);
+    return writeFileAtomically(
+        path, QJsonDocument(conversationToJson(conversation)).toJson(QJsonDocument::Indented), error);
 }
 
 Conversation loadConversation(const QString& path) {

@@ -45,7 +45,7 @@ QJsonObject conversationToJson(const Conversation& conversation);
 Conversation conversationFromJson(const QJsonObject& json);
 QString conversationToMarkdown(const Conversation& conversation);
 
-QString modeName(PromptMode mode); // "chat", "raw"
+QString modeName(PromptMode mode);                 // "chat", "raw"
 QString stopReasonText(const QString& stopReason); // "end of text", "max tokens", ...
 
 // Atomic save (temporary file + rename). False with `error` set when anything fails; the old file is kept.

@@ -17,7 +17,8 @@ namespace wb::ui {
 
 QString formatBytes(std::uint64_t bytes) {
     const double value = double(bytes);
-    if (value >= 1024.0 * 1024.0 * 1024.0) return QStringLiteral("%1 GiB").arg(value / (1024.0 * 1024.0 * 1024.0), 0, 'f', 2);
+    if (value >= 1024.0 * 1024.0 * 1024.0)
+        return QStringLiteral("%1 GiB").arg(value / (1024.0 * 1024.0 * 1024.0), 0, 'f', 2);
     if (value >= 1024.0 * 1024.0) return QStringLiteral("%1 MiB").arg(value / (1024.0 * 1024.0), 0, 'f', 2);
     if (value >= 1024.0) return QStringLiteral("%1 KiB").arg(value / 1024.0, 0, 'f', 1);
     return QStringLiteral("%1 B").arg(bytes);
@@ -145,18 +146,22 @@ void ModelCard::refresh() {
     kvBytes_ = kvCacheBytesFor(m.config, context, chosenKv_);
 
     // Quantization mix: share of the tensor bytes per ggml type, largest first.
-    std::vector<std::pair<std::string, TypeTotal>> types(m.info.totalsByType.begin(), m.info.totalsByType.end());
+    std::vector<std::pair<std::string, TypeTotal>> types(m.info.totalsByType.begin(),
+                                                         m.info.totalsByType.end());
     std::sort(types.begin(), types.end(),
               [](const auto& a, const auto& b) { return a.second.byteSize > b.second.byteSize; });
     QStringList mix;
     for (const auto& [name, total] : types) {
-        const double share = m.info.tensorBytes > 0 ? 100.0 * double(total.byteSize) / double(m.info.tensorBytes) : 0;
+        const double share =
+            m.info.tensorBytes > 0 ? 100.0 * double(total.byteSize) / double(m.info.tensorBytes) : 0;
         mix << QStringLiteral("%1 %2% (%3 tensors)")
                    .arg(QString::fromStdString(name).toUpper())
                    .arg(share, 0, 'f', share < 10 ? 1 : 0)
                    .arg(total.tensorCount);
     }
-    const QString file = m.info.fileTypeName.empty() ? QString() : QStringLiteral(" — %1").arg(QString::fromStdString(m.info.fileTypeName));
+    const QString file = m.info.fileTypeName.empty()
+                             ? QString()
+                             : QStringLiteral(" — %1").arg(QString::fromStdString(m.info.fileTypeName));
     const QString kvType = chosenKv_ == KvCacheType::F16 ? QStringLiteral("F16") : QStringLiteral("F32");
     QString html = QStringLiteral("<table cellspacing=2>");
     auto row = [&html](const QString& label, const QString& value, const QString& tip = {}) {
@@ -172,7 +177,8 @@ void ModelCard::refresh() {
     row(tr("Parameters"), formatCount(m.info.parameterCount));
     row(tr("Quantization"), mix.join(QStringLiteral(", ")) + file);
     row(tr("Context"), tr("%1 tokens chosen (trained: %2)").arg(context).arg(m.config.contextLength));
-    row(tr("Chat format"), m.chatFormatRecognised ? m.chatFormat : tr("none recognised — chat uses plain text"));
+    row(tr("Chat format"),
+        m.chatFormatRecognised ? m.chatFormat : tr("none recognised — chat uses plain text"));
     row(tr("Weights"), formatBytes(m.weightBytes), tr("Bytes of all tensors the forward pass reads."));
     row(tr("KV cache"), tr("%1 at %2 tokens, %3").arg(formatBytes(kvBytes_)).arg(context).arg(kvType),
         tr("2 (keys and values) × layers × context × KV heads × head size × bytes per element."));

@@ -55,7 +55,7 @@ private:
     QPushButton* unloadButton_ = nullptr;
 };
 
-QString formatBytes(std::uint64_t bytes);     // "1.13 MiB"
-QString formatCount(std::uint64_t count);     // "11.3 M", "292.8 K", "7.24 B"
+QString formatBytes(std::uint64_t bytes); // "1.13 MiB"
+QString formatCount(std::uint64_t count); // "11.3 M", "292.8 K", "7.24 B"
 
 } // namespace wb::ui

@@ -58,8 +58,10 @@ QStringList parseStopStrings(const QString& text) {
     if (!current.isEmpty()) stops.append(current);
     // Spaces around the separators are layout, not part of a stop string (escaped newlines and tabs are).
     for (QString& stop : stops) {
-        while (stop.startsWith(QLatin1Char(' '))) stop.remove(0, 1);
-        while (stop.endsWith(QLatin1Char(' '))) stop.chop(1);
+        while (stop.startsWith(QLatin1Char(' ')))
+            stop.remove(0, 1);
+        while (stop.endsWith(QLatin1Char(' ')))
+            stop.chop(1);
     }
     stops.removeAll(QString());
     return stops;
@@ -106,7 +108,8 @@ SamplingPanel::SamplingPanel(QWidget* parent) : QWidget(parent) {
     topK_->setToolTip(tr("Keep only the K most likely tokens before drawing. 0 turns it off."));
     form->addRow(tr("Top-k"), topK_);
     topP_ = doubleBox(this, 0.0, 1.0, 0.01, 2);
-    topP_->setToolTip(tr("Keep the most likely tokens until their probabilities add up to P. 1 turns it off."));
+    topP_->setToolTip(
+        tr("Keep the most likely tokens until their probabilities add up to P. 1 turns it off."));
     form->addRow(tr("Top-p"), topP_);
     minP_ = doubleBox(this, 0.0, 1.0, 0.01, 2);
     minP_->setSpecialValueText(tr("off"));
@@ -122,7 +125,8 @@ SamplingPanel::SamplingPanel(QWidget* parent) : QWidget(parent) {
     form->addRow(tr("Repeat window"), repeatWindow_);
     auto* seedRow = new QHBoxLayout;
     seed_ = intBox(this, 0, std::numeric_limits<int>::max());
-    seed_->setToolTip(tr("Starts the random generator: the same seed, prompt and settings give the same text."));
+    seed_->setToolTip(
+        tr("Starts the random generator: the same seed, prompt and settings give the same text."));
     randomSeed_ = new QCheckBox(tr("Random"), this);
     randomSeed_->setToolTip(tr("Use a new seed for every generation (the seed used is kept in the "
                                "message's statistics)."));
@@ -180,12 +184,14 @@ SamplingPanel::SamplingPanel(QWidget* parent) : QWidget(parent) {
     connect(randomSeed_, &QCheckBox::toggled, seed_, &QWidget::setDisabled);
     connect(stopStrings_, &QLineEdit::textChanged, this, changed);
     connect(kvCache_, &QComboBox::currentIndexChanged, this, changed);
-    connect(presetBox_, &QComboBox::activated, this, [this](int index) { applyPreset(presetBox_->itemText(index)); });
+    connect(presetBox_, &QComboBox::activated, this,
+            [this](int index) { applyPreset(presetBox_->itemText(index)); });
     connect(presetBox_, &QComboBox::currentTextChanged, this, [this](const QString& name) {
         deletePresetButton_->setEnabled(!SamplingPresets::isBuiltin(name));
     });
     connect(savePresetButton_, &QPushButton::clicked, this, &SamplingPanel::askPresetName);
-    connect(deletePresetButton_, &QPushButton::clicked, this, [this] { deletePreset(presetBox_->currentText()); });
+    connect(deletePresetButton_, &QPushButton::clicked, this,
+            [this] { deletePreset(presetBox_->currentText()); });
     deletePresetButton_->setEnabled(false);
 }
 
@@ -276,7 +282,8 @@ void SamplingPanel::askPresetName() {
     connect(dialog, &QInputDialog::textValueSelected, this, [this](const QString& name) {
         QString error;
         if (savePreset(name, &error)) return;
-        auto* box = new QMessageBox(QMessageBox::Warning, tr("Could not save preset"), error, QMessageBox::Ok, this);
+        auto* box =
+            new QMessageBox(QMessageBox::Warning, tr("Could not save preset"), error, QMessageBox::Ok, this);
         box->setAttribute(Qt::WA_DeleteOnClose);
         box->open();
     });

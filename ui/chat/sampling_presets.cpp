@@ -124,7 +124,8 @@ bool SamplingPresets::save(const QString& name, const GenerationSettings& genera
     // Keys are numbered: preset names may contain characters QSettings treats specially ('/', '\').
     settings->beginGroup(kPresetGroup);
     int index = 0;
-    while (settings->contains(QString::number(index))) ++index;
+    while (settings->contains(QString::number(index)))
+        ++index;
     const QJsonObject preset{{"name", trimmed}, {"settings", settingsToJson(generation)}};
     settings->setValue(QString::number(index),
                        QString::fromUtf8(QJsonDocument(preset).toJson(QJsonDocument::Compact)));
