@@ -5,6 +5,7 @@
 
 #include "engine/session/chat_prompt.h"
 #include "engine/session/generation_session.h"
+#include "engine/tensor/matmul.h"
 
 #include <climits>
 #include <csignal>
@@ -138,6 +139,8 @@ std::vector<OptionSpec> optionSpecs() {
         {"-t", "--threads", "N", "threads for the forward pass (default: physical cores)", ""},
         {"-c", "--ctx-size", "N", "context length in tokens (default: min(trained, 4096))", ""},
         {"", "--kv-type", "f16|f32", "KV cache precision (f16 is llama.cpp's default)", "f16"},
+        {"", "--kernels", "quantized|float",
+         "quantized: activations quantized to 8 bits as llama.cpp does (fast); float: dequantize weights", "quantized"},
         {"", "--system", "TEXT", "system message (with --chat)", ""},
         {"", "--stop", "STR", "stop before this text (repeatable)", ""},
         {"", "--top-logits", "K", "in JSON, the K highest logits after the prompt", ""},
@@ -182,6 +185,10 @@ int runGenerate(const std::vector<std::string>& rawArgs) {
     if (kvType != "f16" && kvType != "f32")
         throw UsageError("option '--kv-type' must be f16 or f32, got '" + kvType + "'");
     contextOptions.kvCacheType = kvType == "f16" ? KvCacheType::F16 : KvCacheType::F32;
+    const std::string kernels = parser.value("--kernels");
+    if (kernels != "quantized" && kernels != "float")
+        throw UsageError("option '--kernels' must be quantized or float, got '" + kernels + "'");
+    setKernelPath(kernels == "float" ? KernelPath::Float : KernelPath::QuantizedActivations);
     const int topLogits = parser.has("--top-logits") ? int(parser.integer("--top-logits", 1, INT_MAX)) : 0;
     const bool chat = parser.has("--chat");
     if (parser.has("--system") && !chat) throw UsageError("option '--system' needs --chat");

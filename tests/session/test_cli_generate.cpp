@@ -152,6 +152,7 @@ private slots:
         QTest::newRow("missing model") << QStringList{"-p", "x"} << "-m";
         QTest::newRow("negative temperature") << QStringList{"--temp", "-1"} << "--temp";
         QTest::newRow("bad kv type") << QStringList{"--kv-type", "q8"} << "--kv-type";
+        QTest::newRow("bad kernels") << QStringList{"--kernels", "fast"} << "--kernels";
         QTest::newRow("negative n") << QStringList{"-n", "-5"} << "--n-predict";
         QTest::newRow("zero context") << QStringList{"-c", "0"} << "--ctx-size";
         QTest::newRow("top-p above one") << QStringList{"--top-p", "1.5"} << "--top-p";
