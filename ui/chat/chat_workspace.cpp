@@ -395,6 +395,9 @@ void ChatWorkspace::startGeneration() {
         request.rawPrompt = conversation_.messages.back().content;
     }
     streamingText_.clear();
+    // Save the new message before the worker starts: the worker can produce thousands of tokens per
+    // second, and a Stop pressed right after Send should find it still at the start.
+    autosave();
     activeRequest_ = generation_->generate(request);
     if (activeRequest_ == 0) {
         liveStats_->setText(tr("No model is ready to generate."));
@@ -403,7 +406,6 @@ void ChatWorkspace::startGeneration() {
     }
     liveStats_->setText(tr("Processing the prompt…"));
     renderTranscript();
-    autosave();
     autosaveTimer_->start();
     updateControls();
 }
