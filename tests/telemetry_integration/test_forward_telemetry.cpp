@@ -265,9 +265,9 @@ private slots:
             }
             // A token's latency runs from the previous token's sampling (the first: from the prompt's end).
             if (!report.isPrompt) {
-                const std::uint64_t sampled = pass.ops.front().endNs;
-                QCOMPARE(report.latencyMs, double(sampled - previousTokenNs) / 1e6);
-                previousTokenNs = sampled;
+                const std::uint64_t sampledAt = pass.ops.front().endNs;
+                QCOMPARE(report.latencyMs, double(sampledAt - previousTokenNs) / 1e6);
+                previousTokenNs = sampledAt;
             } else {
                 previousTokenNs = pass.span.endNs;
             }
