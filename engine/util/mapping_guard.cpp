@@ -33,29 +33,22 @@ Slot* findSlot(std::uintptr_t address) {
     return nullptr;
 }
 
-void passOn(int signal, siginfo_t* info, void* context) {
-    if (gPreviousAction.sa_flags & SA_SIGINFO) {
-        if (gPreviousAction.sa_sigaction != nullptr) return gPreviousAction.sa_sigaction(signal, info, context);
-    } else if (gPreviousAction.sa_handler != SIG_DFL && gPreviousAction.sa_handler != SIG_IGN &&
-               gPreviousAction.sa_handler != nullptr) {
-        return gPreviousAction.sa_handler(signal);
-    }
-    // Default action: restore it; returning re-executes the faulting read, which then ends the process.
-    struct sigaction defaults {};
-    defaults.sa_handler = SIG_DFL;
-    sigemptyset(&defaults.sa_mask);
-    sigaction(SIGBUS, &defaults, nullptr);
+// Not ours: hand the signal back to whoever had it before (the default action, a crash reporter, a
+// sanitizer) by reinstalling their action; returning re-executes the faulting read, which then reaches
+// it with its own flags. Calling it from here instead would loop forever if it returns.
+void passOn() {
+    sigaction(SIGBUS, &gPreviousAction, nullptr);
 }
 
-void onSigbus(int signal, siginfo_t* info, void* context) {
+void onSigbus(int, siginfo_t* info, void*) {
     const auto address = reinterpret_cast<std::uintptr_t>(info->si_addr);
     Slot* slot = findSlot(address);
-    if (slot == nullptr) return passOn(signal, info, context);
+    if (slot == nullptr) return passOn();
     const auto pageSize = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
     const std::uintptr_t page = address & ~(pageSize - 1);
     // The raw system call: async-signal-safe, and not seen by sanitizer interceptors.
     const long mapped = syscall(SYS_mmap, page, pageSize, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-    if (mapped == -1) return passOn(signal, info, context);
+    if (mapped == -1) return passOn();
     slot->faulted.store(true, std::memory_order_release);
 }
 

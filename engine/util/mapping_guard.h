@@ -10,7 +10,8 @@
 // out of a TBB task would corrupt the scheduler. Replacing the page keeps every thread on its normal path;
 // the zeros it reads are never used, because the result is thrown away.
 //
-// A SIGBUS outside every registered range goes to the previously installed handler (or the default action).
+// A SIGBUS outside every registered range goes back to the previously installed action (or the default),
+// which stays installed from then on: such a fault ends the process anyway.
 #include <cstddef>
 #include <stdexcept>
 #include <string>
