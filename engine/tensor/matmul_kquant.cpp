@@ -1,0 +1,155 @@
+#include "engine/tensor/matmul_kquant.h"
+
+#include "engine/tensor/activation_quant.h"
+#include "engine/tensor/block_layouts.h"
+#include "engine/tensor/matmul_kquant_avx512.h"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/partitioner.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+namespace wb {
+namespace {
+
+using avx512k::KType;
+
+constexpr std::int64_t kRowGroup = 16;      // rows per generation kernel group (one lane each)
+constexpr std::int64_t kStripRows = 32;     // weight rows unpacked at once for the panel kernel
+constexpr std::int64_t kPanelMinTokens = 4; // below this, one generation pass per token
+
+struct alignas(64) CacheLine {
+    std::uint8_t bytes[64];
+};
+
+// One contiguous piece of [0, count) per worker (as matmul.cpp): every output is computed by the same
+// instructions whichever piece it lands in, so results do not depend on the thread count.
+template <class Body> void forEachPiece(std::int64_t count, Body&& body) {
+    tbb::parallel_for(
+        tbb::blocked_range<std::int64_t>(0, count, 1),
+        [&](const tbb::blocked_range<std::int64_t>& range) { body(range.begin(), range.end()); },
+        tbb::static_partitioner());
+}
+
+void generationPasses(const WeightMatrix& w, KType type, const std::vector<blocks::BlockQ8_K>& activations,
+                      std::int64_t nTokens, float* y) {
+    const std::int64_t nBlocks = w.cols / blocks::kQK_K;
+    std::vector<std::int8_t> reordered;
+    if (type != KType::Q6_K) { // per 128 values: [0..31, 64..95, 32..63, 96..127]
+        reordered.resize(static_cast<std::size_t>(nTokens * nBlocks * blocks::kQK_K));
+        for (std::size_t b = 0; b < activations.size(); ++b)
+            for (int g = 0; g < 2; ++g) {
+                const std::int8_t* in = activations[b].qs + 128 * g;
+                std::int8_t* out = reordered.data() + b * blocks::kQK_K + 128 * g;
+                std::memcpy(out, in, 32);
+                std::memcpy(out + 32, in + 64, 32);
+                std::memcpy(out + 64, in + 32, 32);
+                std::memcpy(out + 96, in + 96, 32);
+            }
+    }
+    const std::int64_t groups = (w.rows + kRowGroup - 1) / kRowGroup;
+    forEachPiece(groups, [&](std::int64_t first, std::int64_t last) {
+        std::vector<CacheLine> scratch(
+            static_cast<std::size_t>(nBlocks) * avx512k::kMatVecScratchBytesPerBlock / sizeof(CacheLine) + 1);
+        const std::int64_t rowBegin = first * kRowGroup, rowEnd = std::min(w.rows, last * kRowGroup);
+        for (std::int64_t t = 0; t < nTokens; ++t)
+            avx512k::matVecK(type, w.data, w.rowBytes, nBlocks, activations.data() + t * nBlocks,
+                             reordered.empty() ? nullptr : reordered.data() + t * nBlocks * blocks::kQK_K,
+                             rowBegin, rowEnd, y + t * w.rows + rowBegin, scratch.data());
+    });
+}
+
+void panelProduct(const WeightMatrix& w, KType type, const std::vector<blocks::BlockQ8_K>& activations,
+                  std::int64_t nTokens, float* y) {
+    const std::int64_t nBlocks = w.cols / blocks::kQK_K;
+    // Tokens in lanes: per panel of 16 tokens, super-block b: 64 dwords x 16 lanes, 16 scales, 8 bsum pairs.
+    const std::int64_t panels = (nTokens + 15) / 16;
+    const std::size_t panelWords = static_cast<std::size_t>(nBlocks * 64 * 16);
+    const std::size_t panelPairs = static_cast<std::size_t>(nBlocks * 8 * 16);
+    std::vector<std::int32_t> qs(static_cast<std::size_t>(panels) * panelWords, 0);
+    std::vector<float> d(static_cast<std::size_t>(panels * nBlocks * 16), 0.0f);
+    std::vector<std::int32_t> pairs(static_cast<std::size_t>(panels) * panelPairs, 0);
+    forEachPiece(nTokens, [&](std::int64_t firstToken, std::int64_t lastToken) {
+        for (std::int64_t t = firstToken; t < lastToken; ++t) {
+            const std::int64_t p = t / 16, lane = t % 16;
+            for (std::int64_t b = 0; b < nBlocks; ++b) {
+                const blocks::BlockQ8_K& block = activations[static_cast<std::size_t>(t * nBlocks + b)];
+                std::int32_t* words =
+                    qs.data() + static_cast<std::size_t>(p) * panelWords + b * 64 * 16 + lane;
+                for (int k = 0; k < 64; ++k)
+                    std::memcpy(words + k * 16, block.qs + 4 * k, 4);
+                d[static_cast<std::size_t>((p * nBlocks + b) * 16 + lane)] = block.d;
+                std::int32_t* pair =
+                    pairs.data() + static_cast<std::size_t>(p) * panelPairs + b * 8 * 16 + lane;
+                auto pack = [](int low, int high) {
+                    return static_cast<std::int32_t>(
+                        static_cast<std::uint32_t>(static_cast<std::uint16_t>(low)) |
+                        (static_cast<std::uint32_t>(static_cast<std::uint16_t>(high)) << 16));
+                };
+                if (type == KType::Q6_K) {
+                    for (int m = 0; m < 8; ++m)
+                        pair[m * 16] = pack(block.bsums[2 * m], block.bsums[2 * m + 1]);
+                } else {
+                    for (int m = 0; m < 4; ++m)
+                        pair[m * 16] = pack(block.bsums[4 * m] + block.bsums[4 * m + 1],
+                                            block.bsums[4 * m + 2] + block.bsums[4 * m + 3]);
+                }
+            }
+        }
+    });
+    const std::int64_t strips = (w.rows + kStripRows - 1) / kStripRows;
+    forEachPiece(strips, [&](std::int64_t first, std::int64_t last) {
+        const std::size_t rowBlocks = static_cast<std::size_t>(kStripRows * nBlocks);
+        std::vector<CacheLine> values(rowBlocks * 256 / sizeof(CacheLine));
+        std::vector<std::int32_t> scales(rowBlocks * 16), rowPairs(rowBlocks * 8);
+        std::vector<float> weightD(rowBlocks), weightDmin(rowBlocks);
+        const avx512k::KStrip strip{values.data()->bytes, scales.data(), rowPairs.data(), weightD.data(),
+                                    weightDmin.data()};
+        for (std::int64_t s = first; s < last; ++s) {
+            const std::int64_t row0 = s * kStripRows, rows = std::min(kStripRows, w.rows - row0);
+            avx512k::unpackKRows(type, w.rowData(row0), w.rowBytes, nBlocks, rows, strip);
+            for (std::int64_t p = 0; p < panels; ++p) {
+                const avx512k::KPanel panel{
+                    qs.data() + static_cast<std::size_t>(p) * panelWords, d.data() + p * nBlocks * 16,
+                    pairs.data() + static_cast<std::size_t>(p) * panelPairs,
+                    static_cast<std::int32_t>(std::min<std::int64_t>(16, nTokens - 16 * p))};
+                avx512k::matMulKPanel(type, strip, nBlocks, rows, panel, row0, y + 16 * p * w.rows, w.rows);
+            }
+        }
+    });
+}
+
+} // namespace
+
+bool matMulKQuantAvx512Tiled(const WeightMatrix& w, const float* x, std::int64_t nTokens, float* y) {
+    KType type;
+    switch (w.type) {
+    case GgmlType::Q4_K:
+        type = KType::Q4_K;
+        break;
+    case GgmlType::Q5_K:
+        type = KType::Q5_K;
+        break;
+    case GgmlType::Q6_K:
+        type = KType::Q6_K;
+        break;
+    default:
+        return false;
+    }
+    const std::int64_t nBlocks = w.cols / blocks::kQK_K;
+    std::vector<blocks::BlockQ8_K> activations(static_cast<std::size_t>(nBlocks * nTokens));
+    forEachPiece(nTokens, [&](std::int64_t first, std::int64_t last) {
+        for (std::int64_t t = first; t < last; ++t)
+            quantizeActivationsQ8_K(x + t * w.cols, activations.data() + t * nBlocks, w.cols);
+    });
+    if (nTokens < kPanelMinTokens)
+        generationPasses(w, type, activations, nTokens, y);
+    else
+        panelProduct(w, type, activations, nTokens, y);
+    return true;
+}
+
+} // namespace wb

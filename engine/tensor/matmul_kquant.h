@@ -1,0 +1,15 @@
+#pragma once
+// Matrix products for K-quant weights (Q4_K, Q5_K, Q6_K) on the AVX-512 VNNI kernels of
+// matmul_kquant_avx512.h: one token through row groups (generation), batches through token panels and
+// unpacked weight strips (prompt processing). Outputs are bit-identical to the portable kernels.
+#include "engine/tensor/weight_matrix.h"
+
+#include <cstdint>
+
+namespace wb {
+
+// True when w.type has a kernel here and y was computed; the caller has checked that the AVX-512 kernels
+// are available and not disabled (setForcePortableKernels).
+bool matMulKQuantAvx512Tiled(const WeightMatrix& w, const float* x, std::int64_t nTokens, float* y);
+
+} // namespace wb

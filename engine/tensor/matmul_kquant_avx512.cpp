@@ -1,0 +1,530 @@
+#include "engine/tensor/matmul_kquant_avx512.h"
+
+#include "engine/tensor/block_layouts.h"
+
+#include <immintrin.h>
+
+#include <cstring>
+
+// The float combination must round exactly like the portable kernels: a multiply and an add, never one FMA.
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#else
+#pragma GCC optimize("fp-contract=off")
+// GCC 12 reports its own _mm512_undefined_* placeholders as maybe-uninitialized under the optimize pragma.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
+namespace wb::avx512k {
+namespace {
+
+using namespace blocks;
+
+constexpr int kLanes = 16;
+constexpr std::int64_t kQ4KBytes = sizeof(BlockQ4_K), kQ5KBytes = sizeof(BlockQ5_K),
+                       kQ6KBytes = sizeof(BlockQ6_K);
+
+inline float halfToFloat(std::uint16_t h) {
+    return _cvtsh_ss(h);
+}
+
+inline std::int32_t load32(const void* p) {
+    std::int32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+}
+
+inline std::int32_t packPair(int low, int high) {
+    return static_cast<std::int32_t>(static_cast<std::uint32_t>(static_cast<std::uint16_t>(low)) |
+                                     (static_cast<std::uint32_t>(static_cast<std::uint16_t>(high)) << 16));
+}
+
+// The 8 six-bit scales (bytes 0..7) and mins (bytes 8..15) of a Q4_K/Q5_K block, as get_scale_min_k4
+// (unpackScaleMinK4) defines them, four at a time.
+inline void unpackScalesMins(const std::uint8_t* packedBytes, std::uint32_t (&unpacked)[4]) {
+    std::uint32_t packed[3];
+    std::memcpy(packed, packedBytes, 12);
+    constexpr std::uint32_t kLow6 = 0x3f3f3f3f, kLow4 = 0x0f0f0f0f, kLow2 = 0x03030303;
+    unpacked[0] = packed[0] & kLow6;
+    unpacked[1] = (packed[2] & kLow4) | (((packed[0] >> 6) & kLow2) << 4);
+    unpacked[2] = packed[1] & kLow6;
+    unpacked[3] = ((packed[2] >> 4) & kLow4) | (((packed[1] >> 6) & kLow2) << 4);
+}
+
+// --- unpacking a strip of rows (prompt path) -----------------------------------------------------------
+
+void unpackQ45KBlock(const std::uint8_t* block, bool fifthBit, std::uint8_t* values, std::int32_t* scales,
+                     std::int32_t* pairs, float* d, float* dmin) {
+    std::uint16_t dBits, dminBits;
+    std::memcpy(&dBits, block, 2);
+    std::memcpy(&dminBits, block + 2, 2);
+    *d = halfToFloat(dBits);
+    *dmin = halfToFloat(dminBits);
+    std::uint32_t unpacked[4];
+    unpackScalesMins(block + 4, unpacked);
+    std::uint8_t sm[16];
+    std::memcpy(sm, unpacked, 16);
+    for (int j = 0; j < 8; ++j)
+        scales[j] = sm[j];
+    for (int m = 0; m < 4; ++m)
+        pairs[m] = packPair(sm[8 + 2 * m], sm[8 + 2 * m + 1]);
+    const std::uint8_t* qs = block + (fifthBit ? 48 : 16);
+    const __m256i lowMask = _mm256_set1_epi8(0x0F);
+    const __m256i one = _mm256_set1_epi8(1);
+    const __m256i qh =
+        fifthBit ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 16)) : _mm256_setzero_si256();
+    for (int g = 0; g < 4; ++g) {
+        const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * g));
+        __m256i low = _mm256_and_si256(q, lowMask);
+        __m256i high = _mm256_and_si256(_mm256_srli_epi16(q, 4), lowMask);
+        if (fifthBit) {
+            const __m256i bitLow = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * g)), one);
+            const __m256i bitHigh = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * g + 1)), one);
+            low = _mm256_or_si256(low, _mm256_slli_epi16(bitLow, 4));
+            high = _mm256_or_si256(high, _mm256_slli_epi16(bitHigh, 4));
+        }
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(values + 64 * g), low);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(values + 64 * g + 32), high);
+    }
+}
+
+void unpackQ6KBlock(const std::uint8_t* block, std::uint8_t* values, std::int32_t* scales,
+                    std::int32_t* pairs, float* d) {
+    const std::uint8_t* ql = block;
+    const std::uint8_t* qh = block + 128;
+    const auto* sc = reinterpret_cast<const std::int8_t*>(block + 192);
+    std::uint16_t dBits;
+    std::memcpy(&dBits, block + 208, 2);
+    *d = halfToFloat(dBits);
+    for (int j = 0; j < 16; ++j)
+        scales[j] = sc[j];
+    for (int m = 0; m < 8; ++m)
+        pairs[m] = packPair(sc[2 * m], sc[2 * m + 1]);
+    const __m256i lowMask = _mm256_set1_epi8(0x0F);
+    const __m256i twoBits = _mm256_set1_epi8(0x03);
+    for (int half = 0; half < 2; ++half) {
+        const __m256i l0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql + 64 * half));
+        const __m256i l1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql + 64 * half + 32));
+        const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qh + 32 * half));
+        const __m256i parts[4] = {
+            _mm256_or_si256(_mm256_and_si256(l0, lowMask),
+                            _mm256_slli_epi16(_mm256_and_si256(h, twoBits), 4)),
+            _mm256_or_si256(_mm256_and_si256(l1, lowMask),
+                            _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), twoBits), 4)),
+            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), lowMask),
+                            _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), twoBits), 4)),
+            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), lowMask),
+                            _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), twoBits), 4))};
+        for (int k = 0; k < 4; ++k)
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(values + 128 * half + 32 * k), parts[k]);
+    }
+}
+
+// --- tokens in lanes (prompt path) ---------------------------------------------------------------------
+
+struct RowPointers {
+    const std::uint8_t* values;
+    const std::int32_t* scales;
+    const std::int32_t* pairs;
+    const float* d;
+    const float* dmin;
+};
+
+inline RowPointers rowOf(const KStrip& s, std::int64_t nBlocks, std::int64_t r) {
+    return {s.values + r * nBlocks * 256, s.scales + r * nBlocks * 16, s.pairs + r * nBlocks * 8,
+            s.d + r * nBlocks, s.dmin + r * nBlocks};
+}
+
+inline void scatterRows(const __m512* acc, int rows, const KPanel& panel, float* y, std::int64_t yStride) {
+    const __mmask16 valid = static_cast<__mmask16>((1u << panel.tokens) - 1u);
+    const __m512i tokenOffsets =
+        _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                           _mm512_set1_epi32(static_cast<std::int32_t>(yStride)));
+    for (int r = 0; r < rows; ++r)
+        _mm512_mask_i32scatter_ps(y + r, valid, tokenOffsets, acc[r], 4);
+}
+
+// Q4_K / Q5_K: per super-block isum = sum_j scale_j * dot_j (8 sub-blocks of 32), minSum = sum_j min_j *
+// (bsum pair j); sum += d * isum - dmin * minSum with d = a.d * fp16(w.d), dmin = a.d * fp16(w.dmin).
+template <int R>
+void tileQ45K(const KStrip& s, std::int64_t nBlocks, std::int64_t r0, const KPanel& p, float* y,
+              std::int64_t yStride) {
+    RowPointers rows[R];
+    for (int r = 0; r < R; ++r)
+        rows[r] = rowOf(s, nBlocks, r0 + r);
+    __m512 acc[R];
+    for (int r = 0; r < R; ++r)
+        acc[r] = _mm512_setzero_ps();
+    for (std::int64_t b = 0; b < nBlocks; ++b) {
+        __m512i isum[R];
+        for (int r = 0; r < R; ++r)
+            isum[r] = _mm512_setzero_si512();
+        for (int j = 0; j < 8; ++j) {
+            const std::int32_t* xq = p.qs + (b * 64 + 8 * j) * kLanes;
+            __m512i x[8];
+            for (int k = 0; k < 8; ++k)
+                x[k] = _mm512_loadu_si512(xq + k * kLanes);
+            __m512i sub[R];
+            for (int r = 0; r < R; ++r)
+                sub[r] = _mm512_setzero_si512();
+            for (int k = 0; k < 8; ++k)
+                for (int r = 0; r < R; ++r)
+                    sub[r] = _mm512_dpbusd_epi32(
+                        sub[r], _mm512_set1_epi32(load32(rows[r].values + b * 256 + 32 * j + 4 * k)), x[k]);
+            for (int r = 0; r < R; ++r)
+                isum[r] = _mm512_add_epi32(
+                    isum[r], _mm512_mullo_epi32(sub[r], _mm512_set1_epi32(rows[r].scales[b * 16 + j])));
+        }
+        __m512i minSum[R];
+        for (int r = 0; r < R; ++r)
+            minSum[r] = _mm512_setzero_si512();
+        for (int m = 0; m < 4; ++m) {
+            const __m512i bsumPairs = _mm512_loadu_si512(p.pairs + (b * 8 + m) * kLanes);
+            for (int r = 0; r < R; ++r)
+                minSum[r] =
+                    _mm512_dpwssd_epi32(minSum[r], _mm512_set1_epi32(rows[r].pairs[b * 8 + m]), bsumPairs);
+        }
+        const __m512 activationD = _mm512_loadu_ps(p.d + b * kLanes);
+        for (int r = 0; r < R; ++r) {
+            const __m512 d = _mm512_mul_ps(activationD, _mm512_set1_ps(rows[r].d[b]));
+            const __m512 dmin = _mm512_mul_ps(activationD, _mm512_set1_ps(rows[r].dmin[b]));
+            acc[r] = _mm512_add_ps(acc[r], _mm512_sub_ps(_mm512_mul_ps(d, _mm512_cvtepi32_ps(isum[r])),
+                                                         _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(minSum[r]))));
+        }
+    }
+    scatterRows(acc, R, p, y, yStride);
+}
+
+// Q6_K: isum = sum_j scale_j * (dot_j - 32 * bsum_j) over 16 sub-blocks of 16 (levels stored +32);
+// sum += fp16(w.d) * a.d * isum.
+template <int R>
+void tileQ6K(const KStrip& s, std::int64_t nBlocks, std::int64_t r0, const KPanel& p, float* y,
+             std::int64_t yStride) {
+    RowPointers rows[R];
+    for (int r = 0; r < R; ++r)
+        rows[r] = rowOf(s, nBlocks, r0 + r);
+    __m512 acc[R];
+    for (int r = 0; r < R; ++r)
+        acc[r] = _mm512_setzero_ps();
+    for (std::int64_t b = 0; b < nBlocks; ++b) {
+        __m512i isum[R];
+        for (int r = 0; r < R; ++r)
+            isum[r] = _mm512_setzero_si512();
+        for (int jj = 0; jj < 8; ++jj) { // sub-blocks 2jj and 2jj+1
+            const std::int32_t* xq = p.qs + (b * 64 + 8 * jj) * kLanes;
+            __m512i x[8];
+            for (int k = 0; k < 8; ++k)
+                x[k] = _mm512_loadu_si512(xq + k * kLanes);
+            __m512i sub0[R], sub1[R];
+            for (int r = 0; r < R; ++r)
+                sub0[r] = sub1[r] = _mm512_setzero_si512();
+            for (int k = 0; k < 4; ++k)
+                for (int r = 0; r < R; ++r) {
+                    const std::uint8_t* v = rows[r].values + b * 256 + 32 * jj + 4 * k;
+                    sub0[r] = _mm512_dpbusd_epi32(sub0[r], _mm512_set1_epi32(load32(v)), x[k]);
+                    sub1[r] = _mm512_dpbusd_epi32(sub1[r], _mm512_set1_epi32(load32(v + 16)), x[k + 4]);
+                }
+            for (int r = 0; r < R; ++r) {
+                const std::int32_t* sc = rows[r].scales + b * 16 + 2 * jj;
+                isum[r] = _mm512_add_epi32(isum[r], _mm512_mullo_epi32(sub0[r], _mm512_set1_epi32(sc[0])));
+                isum[r] = _mm512_add_epi32(isum[r], _mm512_mullo_epi32(sub1[r], _mm512_set1_epi32(sc[1])));
+            }
+        }
+        __m512i correction[R];
+        for (int r = 0; r < R; ++r)
+            correction[r] = _mm512_setzero_si512();
+        for (int m = 0; m < 8; ++m) {
+            const __m512i bsumPairs = _mm512_loadu_si512(p.pairs + (b * 8 + m) * kLanes);
+            for (int r = 0; r < R; ++r)
+                correction[r] = _mm512_dpwssd_epi32(correction[r],
+                                                    _mm512_set1_epi32(rows[r].pairs[b * 8 + m]), bsumPairs);
+        }
+        const __m512 activationD = _mm512_loadu_ps(p.d + b * kLanes);
+        for (int r = 0; r < R; ++r) {
+            const __m512i total = _mm512_sub_epi32(isum[r], _mm512_slli_epi32(correction[r], 5));
+            const __m512 scale = _mm512_mul_ps(_mm512_set1_ps(rows[r].d[b]), activationD);
+            acc[r] = _mm512_add_ps(acc[r], _mm512_mul_ps(scale, _mm512_cvtepi32_ps(total)));
+        }
+    }
+    scatterRows(acc, R, p, y, yStride);
+}
+
+template <int R>
+void tileFor(KType type, const KStrip& s, std::int64_t nBlocks, std::int64_t r0, const KPanel& p, float* y,
+             std::int64_t yStride) {
+    if (type == KType::Q6_K)
+        tileQ6K<R>(s, nBlocks, r0, p, y, yStride);
+    else
+        tileQ45K<R>(s, nBlocks, r0, p, y, yStride);
+}
+
+// --- rows in lanes (generation) ------------------------------------------------------------------------
+
+inline __m512i pairReduce32(__m512i a, __m512i b) {
+    return _mm512_add_epi32(_mm512_unpacklo_epi32(a, b), _mm512_unpackhi_epi32(a, b));
+}
+
+// p[i]: row i's partial sums, 128-bit lanes 0+1 belonging to "first", lanes 2+3 to "second". Returns both
+// sums for the 16 rows exactly, row i in lane i.
+inline void reduceRows(const __m512i* p, __m512i& first, __m512i& second) {
+    __m512i u[4];
+    for (int g = 0; g < 4; ++g) {
+        const __m512i t0 = pairReduce32(_mm512_load_si512(p + 4 * g), _mm512_load_si512(p + 4 * g + 1));
+        const __m512i t1 = pairReduce32(_mm512_load_si512(p + 4 * g + 2), _mm512_load_si512(p + 4 * g + 3));
+        u[g] = _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
+    }
+    __m512i w[2];
+    for (int h = 0; h < 2; ++h)
+        w[h] = _mm512_add_epi32(_mm512_shuffle_i32x4(u[2 * h], u[2 * h + 1], 0x88),
+                                _mm512_shuffle_i32x4(u[2 * h], u[2 * h + 1], 0xDD));
+    first = _mm512_shuffle_i32x4(w[0], w[1], 0x88);
+    second = _mm512_shuffle_i32x4(w[0], w[1], 0xDD);
+}
+
+inline __m512i splitIndex(int first, int second) { // int16 lanes 0..15 -> first, 16..31 -> second
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16(static_cast<short>(first))),
+                              _mm256_set1_epi16(static_cast<short>(second)), 1);
+}
+
+// Q4_K / Q5_K, one token. Per row and super-block the four 64-byte weight loads (low/high nibbles of bytes
+// 0..63 and 64..127) meet the reordered activations; vpmaddubsw makes exact int16 pair sums (at most
+// 31 * 127 * 2), vpdpwssd multiplies them by the sub-block scale and accumulates in int32. The sixteen int32
+// lanes are halved to 8 and packed with the 8 min products into one vector per row and block (scratch);
+// then 16 rows are transposed into lanes and combined in float.
+template <bool kFive>
+void matVecQ45K(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks, const BlockQ8_K* a,
+                const std::int8_t* reordered, std::int64_t rowBegin, std::int64_t rowEnd, float* y,
+                void* scratch) {
+    constexpr std::int64_t kBlockBytes = kFive ? kQ5KBytes : kQ4KBytes;
+    constexpr int kQsOffset = kFive ? 48 : 16;
+    auto* parts = static_cast<__m512i*>(scratch);                             // [b][16]
+    auto* heads = reinterpret_cast<std::uint32_t*>(parts + nBlocks * kLanes); // [b][16] d | dmin << 16
+    const __m512i lowMask = _mm512_set1_epi8(0x0F);
+    const __m512i idxA = splitIndex(0, 2), idxB = splitIndex(1, 3), idxC = splitIndex(4, 6),
+                  idxD = splitIndex(5, 7);
+    const __m256i idxMin = _mm256_setr_epi16(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
+    for (std::int64_t r0 = rowBegin; r0 < rowEnd; r0 += kLanes) {
+        const int lanes = static_cast<int>(rowEnd - r0 < kLanes ? rowEnd - r0 : kLanes);
+        for (int i = 0; i < kLanes; ++i) {
+            if (i >= lanes) {
+                for (std::int64_t b = 0; b < nBlocks; ++b) {
+                    _mm512_store_si512(parts + b * kLanes + i, _mm512_setzero_si512());
+                    heads[b * kLanes + i] = 0;
+                }
+                continue;
+            }
+            const std::uint8_t* row = weights + static_cast<std::size_t>(r0 + i) * rowBytes;
+            for (std::int64_t b = 0; b < nBlocks; ++b) {
+                const std::uint8_t* block = row + b * kBlockBytes;
+                std::memcpy(heads + b * kLanes + i, block, 4);
+                std::uint32_t unpacked[4];
+                unpackScalesMins(block + 4, unpacked);
+                const __m256i sm16 =
+                    _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(unpacked)));
+                const __m512i sm = _mm512_castsi256_si512(sm16);
+                const __m512i q01 = _mm512_loadu_si512(block + kQsOffset);
+                const __m512i q23 = _mm512_loadu_si512(block + kQsOffset + 64);
+                __m512i lo01 = _mm512_and_si512(q01, lowMask);
+                __m512i hi01 = _mm512_and_si512(_mm512_srli_epi16(q01, 4), lowMask);
+                __m512i lo23 = _mm512_and_si512(q23, lowMask);
+                __m512i hi23 = _mm512_and_si512(_mm512_srli_epi16(q23, 4), lowMask);
+                if constexpr (kFive) {
+                    // qh bit 2g (low nibbles of group g) and 2g+1 (high nibbles); groups 0|1 and 2|3 per
+                    // vector.
+                    const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 16));
+                    const __m512i qhA =
+                        _mm512_inserti64x4(_mm512_castsi256_si512(qh), _mm256_srli_epi16(qh, 2), 1);
+                    const __m512i qhB = _mm512_srli_epi16(qhA, 4);
+                    const __m512i bit4 = _mm512_set1_epi8(0x10);
+                    lo01 = _mm512_or_si512(lo01, _mm512_and_si512(_mm512_slli_epi16(qhA, 4), bit4));
+                    hi01 = _mm512_or_si512(hi01, _mm512_and_si512(_mm512_slli_epi16(qhA, 3), bit4));
+                    lo23 = _mm512_or_si512(lo23, _mm512_and_si512(_mm512_slli_epi16(qhB, 4), bit4));
+                    hi23 = _mm512_or_si512(hi23, _mm512_and_si512(_mm512_slli_epi16(qhB, 3), bit4));
+                }
+                const std::int8_t* x = reordered + b * 256;
+                __m512i acc = _mm512_dpwssd_epi32(_mm512_setzero_si512(),
+                                                  _mm512_maddubs_epi16(lo01, _mm512_loadu_si512(x)),
+                                                  _mm512_permutexvar_epi16(idxA, sm));
+                acc = _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(hi01, _mm512_loadu_si512(x + 64)),
+                                          _mm512_permutexvar_epi16(idxB, sm));
+                acc = _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(lo23, _mm512_loadu_si512(x + 128)),
+                                          _mm512_permutexvar_epi16(idxC, sm));
+                acc = _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(hi23, _mm512_loadu_si512(x + 192)),
+                                          _mm512_permutexvar_epi16(idxD, sm));
+                const __m256i isum8 =
+                    _mm256_add_epi32(_mm512_castsi512_si256(acc), _mm512_extracti64x4_epi64(acc, 1));
+                const __m256i mins =
+                    _mm256_madd_epi16(_mm256_permutexvar_epi16(idxMin, sm16),
+                                      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[b].bsums)));
+                _mm512_store_si512(parts + b * kLanes + i,
+                                   _mm512_inserti64x4(_mm512_castsi256_si512(isum8), mins, 1));
+            }
+        }
+        __m512 sum = _mm512_setzero_ps();
+        for (std::int64_t b = 0; b < nBlocks; ++b) {
+            __m512i isum, minSum;
+            reduceRows(parts + b * kLanes, isum, minSum);
+            const __m512i h = _mm512_loadu_si512(heads + b * kLanes);
+            const __m512 weightD = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(h));
+            const __m512 weightDmin = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(h, 16)));
+            const __m512 activationD = _mm512_set1_ps(a[b].d);
+            const __m512 d = _mm512_mul_ps(activationD, weightD);
+            const __m512 dmin = _mm512_mul_ps(activationD, weightDmin);
+            sum = _mm512_add_ps(sum, _mm512_sub_ps(_mm512_mul_ps(d, _mm512_cvtepi32_ps(isum)),
+                                                   _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(minSum))));
+        }
+        _mm512_mask_storeu_ps(y + (r0 - rowBegin), static_cast<__mmask16>((1u << lanes) - 1u), sum);
+    }
+}
+
+// Q6_K, one token: levels 0..63 (stored +32) in natural order against the activations; vpmaddubsw pair sums
+// (at most 63 * 127 * 2) times the int8 scale of each 16-value sub-block by vpdpwssd, minus 32 * sum_j
+// scale_j * bsum_j. Each row and block leaves 8 int32 partials; two blocks share one scratch vector.
+void matVecQ6K(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks, const BlockQ8_K* a,
+               std::int64_t rowBegin, std::int64_t rowEnd, float* y, void* scratch) {
+    const std::int64_t slots = (nBlocks + 1) / 2;
+    auto* parts = static_cast<__m512i*>(scratch);                           // [slot][16]
+    auto* heads = reinterpret_cast<std::uint32_t*>(parts + slots * kLanes); // [b][16] d
+    const __m512i lowMask = _mm512_set1_epi8(0x0F);
+    const __m512i twoBits = _mm512_set1_epi8(0x03);
+    __m512i idx[4];
+    for (int h = 0; h < 2; ++h)
+        for (int part = 0; part < 2; ++part) {
+            const int base = 8 * h + 4 * part;
+            idx[2 * h + part] = _mm512_inserti64x4(
+                _mm512_castsi256_si512(_mm256_setr_epi16(
+                    static_cast<short>(base), static_cast<short>(base), static_cast<short>(base),
+                    static_cast<short>(base), static_cast<short>(base), static_cast<short>(base),
+                    static_cast<short>(base), static_cast<short>(base), static_cast<short>(base + 1),
+                    static_cast<short>(base + 1), static_cast<short>(base + 1), static_cast<short>(base + 1),
+                    static_cast<short>(base + 1), static_cast<short>(base + 1), static_cast<short>(base + 1),
+                    static_cast<short>(base + 1))),
+                _mm256_setr_epi16(
+                    static_cast<short>(base + 2), static_cast<short>(base + 2), static_cast<short>(base + 2),
+                    static_cast<short>(base + 2), static_cast<short>(base + 2), static_cast<short>(base + 2),
+                    static_cast<short>(base + 2), static_cast<short>(base + 2), static_cast<short>(base + 3),
+                    static_cast<short>(base + 3), static_cast<short>(base + 3), static_cast<short>(base + 3),
+                    static_cast<short>(base + 3), static_cast<short>(base + 3), static_cast<short>(base + 3),
+                    static_cast<short>(base + 3)),
+                1);
+        }
+    for (std::int64_t r0 = rowBegin; r0 < rowEnd; r0 += kLanes) {
+        const int lanes = static_cast<int>(rowEnd - r0 < kLanes ? rowEnd - r0 : kLanes);
+        for (int i = 0; i < kLanes; ++i) {
+            auto* halves = reinterpret_cast<__m256i*>(parts + i); // slot s: halves[2 * 16 * s + 0 / 1]
+            if (i >= lanes) {
+                for (std::int64_t s = 0; s < slots; ++s)
+                    _mm512_store_si512(parts + s * kLanes + i, _mm512_setzero_si512());
+                for (std::int64_t b = 0; b < nBlocks; ++b)
+                    heads[b * kLanes + i] = 0;
+                continue;
+            }
+            if (nBlocks & 1)
+                _mm256_store_si256(halves + 2 * kLanes * (slots - 1) + 1, _mm256_setzero_si256());
+            const std::uint8_t* row = weights + static_cast<std::size_t>(r0 + i) * rowBytes;
+            for (std::int64_t b = 0; b < nBlocks; ++b) {
+                const std::uint8_t* block = row + b * kQ6KBytes;
+                std::uint16_t d;
+                std::memcpy(&d, block + 208, 2);
+                heads[b * kLanes + i] = d;
+                const __m256i sc16 =
+                    _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 192)));
+                const __m512i sc = _mm512_castsi256_si512(sc16);
+                __m512i acc = _mm512_setzero_si512();
+                for (int h = 0; h < 2; ++h) {
+                    const __m512i low = _mm512_loadu_si512(block + 64 * h);
+                    const __m256i high =
+                        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 128 + 32 * h));
+                    const __m512i high01 =
+                        _mm512_inserti64x4(_mm512_castsi256_si512(high), _mm256_srli_epi16(high, 2), 1);
+                    const __m512i level01 =
+                        _mm512_or_si512(_mm512_and_si512(low, lowMask),
+                                        _mm512_slli_epi16(_mm512_and_si512(high01, twoBits), 4));
+                    const __m512i level23 = _mm512_or_si512(
+                        _mm512_and_si512(_mm512_srli_epi16(low, 4), lowMask),
+                        _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(high01, 4), twoBits), 4));
+                    const std::int8_t* x = a[b].qs + 128 * h;
+                    acc = _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(level01, _mm512_loadu_si512(x)),
+                                              _mm512_permutexvar_epi16(idx[2 * h], sc));
+                    acc = _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(level23, _mm512_loadu_si512(x + 64)),
+                                              _mm512_permutexvar_epi16(idx[2 * h + 1], sc));
+                }
+                const __m256i correction =
+                    _mm256_madd_epi16(sc16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[b].bsums)));
+                const __m256i total = _mm256_sub_epi32(
+                    _mm256_add_epi32(_mm512_castsi512_si256(acc), _mm512_extracti64x4_epi64(acc, 1)),
+                    _mm256_slli_epi32(correction, 5));
+                _mm256_store_si256(halves + 2 * kLanes * (b / 2) + (b & 1), total);
+            }
+        }
+        __m512 sum = _mm512_setzero_ps();
+        for (std::int64_t s = 0; s < slots; ++s) {
+            __m512i first, second;
+            reduceRows(parts + s * kLanes, first, second);
+            for (int k = 0; k < 2 && 2 * s + k < nBlocks; ++k) {
+                const std::int64_t b = 2 * s + k;
+                const __m512 weightD =
+                    _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_loadu_si512(heads + b * kLanes)));
+                const __m512 scale = _mm512_mul_ps(weightD, _mm512_set1_ps(a[b].d));
+                sum = _mm512_add_ps(sum, _mm512_mul_ps(scale, _mm512_cvtepi32_ps(k == 0 ? first : second)));
+            }
+        }
+        _mm512_mask_storeu_ps(y + (r0 - rowBegin), static_cast<__mmask16>((1u << lanes) - 1u), sum);
+    }
+}
+
+} // namespace
+
+void unpackKRows(KType type, const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks,
+                 std::int64_t rows, const KStrip& strip) {
+    for (std::int64_t r = 0; r < rows; ++r) {
+        const std::uint8_t* row = weights + static_cast<std::size_t>(r) * rowBytes;
+        const RowPointers out = rowOf(strip, nBlocks, r);
+        for (std::int64_t b = 0; b < nBlocks; ++b) {
+            auto* values = const_cast<std::uint8_t*>(out.values) + b * 256;
+            auto* scales = const_cast<std::int32_t*>(out.scales) + b * 16;
+            auto* pairs = const_cast<std::int32_t*>(out.pairs) + b * 8;
+            auto* d = const_cast<float*>(out.d) + b;
+            auto* dmin = const_cast<float*>(out.dmin) + b;
+            switch (type) {
+            case KType::Q4_K:
+                unpackQ45KBlock(row + b * kQ4KBytes, false, values, scales, pairs, d, dmin);
+                break;
+            case KType::Q5_K:
+                unpackQ45KBlock(row + b * kQ5KBytes, true, values, scales, pairs, d, dmin);
+                break;
+            case KType::Q6_K:
+                unpackQ6KBlock(row + b * kQ6KBytes, values, scales, pairs, d);
+                *dmin = 0.0f;
+                break;
+            }
+        }
+    }
+}
+
+void matMulKPanel(KType type, const KStrip& strip, std::int64_t nBlocks, std::int64_t rows,
+                  const KPanel& panel, std::int64_t firstRow, float* y, std::int64_t yStride) {
+    constexpr int kTile = 4;
+    std::int64_t r = 0;
+    for (; r + kTile <= rows; r += kTile)
+        tileFor<kTile>(type, strip, nBlocks, r, panel, y + firstRow + r, yStride);
+    for (; r < rows; ++r)
+        tileFor<1>(type, strip, nBlocks, r, panel, y + firstRow + r, yStride);
+}
+
+void matVecK(KType type, const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks,
+             const void* q8k, const std::int8_t* reordered, std::int64_t rowBegin, std::int64_t rowEnd,
+             float* y, void* scratch) {
+    const auto* a = static_cast<const BlockQ8_K*>(q8k);
+    switch (type) {
+    case KType::Q4_K:
+        return matVecQ45K<false>(weights, rowBytes, nBlocks, a, reordered, rowBegin, rowEnd, y, scratch);
+    case KType::Q5_K:
+        return matVecQ45K<true>(weights, rowBytes, nBlocks, a, reordered, rowBegin, rowEnd, y, scratch);
+    case KType::Q6_K:
+        return matVecQ6K(weights, rowBytes, nBlocks, a, rowBegin, rowEnd, y, scratch);
+    }
+}
+
+} // namespace wb::avx512k
