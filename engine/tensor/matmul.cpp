@@ -5,6 +5,7 @@
 #include "engine/tensor/float_dot.h"
 #include "engine/tensor/fp16.h"
 #include "engine/tensor/matmul_avx512.h"
+#include "engine/tensor/matmul_kquant.h"
 #include "engine/tensor/quant_dot.h"
 
 #include <tbb/blocked_range.h>
@@ -242,8 +243,9 @@ bool matMulFast(const WeightMatrix& w, const float* x, std::int64_t nTokens, flo
         matMulBlock32Avx512(w, x, nTokens, y);
         return true;
     case GgmlType::Q4_K:
-    case GgmlType::Q6_K:
-        matMulKQuantAvx512(w, x, nTokens, y);
+    case GgmlType::Q5_K:
+    case GgmlType::Q6_K: // row groups / token panels in matmul_kquant.cpp; the per-row kernels remain as fallback
+        if (!matMulKQuantAvx512Tiled(w, x, nTokens, y)) matMulKQuantAvx512(w, x, nTokens, y);
         return true;
     default:
         return false;
