@@ -244,7 +244,7 @@ bool matMulFast(const WeightMatrix& w, const float* x, std::int64_t nTokens, flo
         return true;
     case GgmlType::Q4_K:
     case GgmlType::Q5_K:
-    case GgmlType::Q6_K: // row groups / token panels in matmul_kquant.cpp; the per-row kernels remain as fallback
+    case GgmlType::Q6_K: // matmul_kquant.cpp; the per-row kernels remain as fallback
         if (!matMulKQuantAvx512Tiled(w, x, nTokens, y)) matMulKQuantAvx512(w, x, nTokens, y);
         return true;
     default:
