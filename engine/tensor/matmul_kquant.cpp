@@ -1,6 +1,5 @@
 #include "engine/tensor/matmul_kquant.h"
 
-#include "engine/tensor/activation_quant.h"
 #include "engine/tensor/block_layouts.h"
 #include "engine/tensor/matmul_kquant_avx512.h"
 
@@ -143,7 +142,7 @@ bool matMulKQuantAvx512Tiled(const WeightMatrix& w, const float* x, std::int64_t
     std::vector<blocks::BlockQ8_K> activations(static_cast<std::size_t>(nBlocks * nTokens));
     forEachPiece(nTokens, [&](std::int64_t first, std::int64_t last) {
         for (std::int64_t t = first; t < last; ++t)
-            quantizeActivationsQ8_K(x + t * w.cols, activations.data() + t * nBlocks, w.cols);
+            avx512k::quantizeQ8K(x + t * w.cols, activations.data() + t * nBlocks, nBlocks);
     });
     if (nTokens < kPanelMinTokens)
         generationPasses(w, type, activations, nTokens, y);

@@ -165,16 +165,19 @@ void tileQ45K(const KStrip& s, std::int64_t nBlocks, std::int64_t r0, const KPan
             __m512i x[8];
             for (int k = 0; k < 8; ++k)
                 x[k] = _mm512_loadu_si512(xq + k * kLanes);
-            __m512i sub[R];
+            // Two dependency chains per row (even/odd dwords) keep 2R vpdpbusd in flight.
+            __m512i sub[2][R];
             for (int r = 0; r < R; ++r)
-                sub[r] = _mm512_setzero_si512();
+                sub[0][r] = sub[1][r] = _mm512_setzero_si512();
             for (int k = 0; k < 8; ++k)
                 for (int r = 0; r < R; ++r)
-                    sub[r] = _mm512_dpbusd_epi32(
-                        sub[r], _mm512_set1_epi32(load32(rows[r].values + b * 256 + 32 * j + 4 * k)), x[k]);
+                    sub[k & 1][r] = _mm512_dpbusd_epi32(
+                        sub[k & 1][r], _mm512_set1_epi32(load32(rows[r].values + b * 256 + 32 * j + 4 * k)),
+                        x[k]);
             for (int r = 0; r < R; ++r)
-                isum[r] = _mm512_add_epi32(
-                    isum[r], _mm512_mullo_epi32(sub[r], _mm512_set1_epi32(rows[r].scales[b * 16 + j])));
+                isum[r] = _mm512_add_epi32(isum[r],
+                                           _mm512_mullo_epi32(_mm512_add_epi32(sub[0][r], sub[1][r]),
+                                                              _mm512_set1_epi32(rows[r].scales[b * 16 + j])));
         }
         __m512i minSum[R];
         for (int r = 0; r < R; ++r)
@@ -475,6 +478,44 @@ void matVecQ6K(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t n
 }
 
 } // namespace
+
+void quantizeQ8K(const float* x, void* out, std::int64_t nBlocks) {
+    auto* blocksOut = static_cast<BlockQ8_K*>(out);
+    const __m512 signBit = _mm512_set1_ps(-0.0f);
+    for (std::int64_t b = 0; b < nBlocks; ++b, x += kQK_K) {
+        // The value of largest magnitude, the first one on ties (NaNs never win, as in the portable loop).
+        __m512 amax = _mm512_setzero_ps();
+        for (int i = 0; i < kQK_K; i += 16)
+            amax = _mm512_max_ps(_mm512_andnot_ps(signBit, _mm512_loadu_ps(x + i)), amax);
+        const float maxMagnitude = _mm512_reduce_max_ps(amax);
+        BlockQ8_K& block = blocksOut[b];
+        if (maxMagnitude == 0.0f) {
+            std::memset(&block, 0, sizeof(block));
+            continue;
+        }
+        const __m512 target = _mm512_set1_ps(maxMagnitude);
+        float max = 0.0f;
+        for (int i = 0; i < kQK_K; i += 16) {
+            const __m512 v = _mm512_loadu_ps(x + i);
+            const __mmask16 hit = _mm512_cmp_ps_mask(_mm512_andnot_ps(signBit, v), target, _CMP_EQ_OQ);
+            if (hit != 0) {
+                max = x[i + __builtin_ctz(hit)];
+                break;
+            }
+        }
+        const float iscale = -127.0f / max;
+        const __m512 scale = _mm512_set1_ps(iscale);
+        const __m512i limit = _mm512_set1_epi32(127);
+        for (int i = 0; i < kQK_K; i += 16) {
+            // cvtps rounds to nearest even under the default MXCSR, as std::nearbyint in the portable code.
+            const __m512i q =
+                _mm512_min_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(scale, _mm512_loadu_ps(x + i))), limit);
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(block.qs + i), _mm512_cvtsepi32_epi8(q));
+            block.bsums[i / 16] = static_cast<std::int16_t>(_mm512_reduce_add_epi32(q));
+        }
+        block.d = 1.0f / iscale;
+    }
+}
 
 void unpackKRows(KType type, const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks,
                  std::int64_t rows, const KStrip& strip) {

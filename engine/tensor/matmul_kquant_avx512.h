@@ -37,6 +37,9 @@ struct KStrip {
     float* dmin;
 };
 
+// Q8_K activations (BlockQ8_K), bit-identical to quantizeRowQ8_K (quantize_k.cpp).
+void quantizeQ8K(const float* x, void* out, std::int64_t nBlocks);
+
 void unpackKRows(KType type, const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks,
                  std::int64_t rows, const KStrip& strip);
 
