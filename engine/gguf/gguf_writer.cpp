@@ -27,7 +27,9 @@ struct FileSink {
     std::FILE* file;
     std::uint64_t written = 0;
     void put(const void* data, std::size_t size) {
-        if (size != 0 && std::fwrite(data, 1, size, file) != size) throw std::runtime_error("write failed");
+        // errno names the problem, e.g. "No space left on device".
+        if (size != 0 && std::fwrite(data, 1, size, file) != size)
+            throw std::runtime_error(std::strerror(errno));
         written += size;
     }
     std::uint64_t position() const { return written; }
@@ -250,15 +252,16 @@ void GgufWriter::writeFile(const std::string& path) const {
     try {
         FileSink sink{file};
         emit(sink);
-        if (std::fflush(file) != 0) throw std::runtime_error("write failed");
+        if (std::fflush(file) != 0) throw std::runtime_error(std::strerror(errno));
     } catch (const std::exception& error) {
         std::fclose(file);
         std::remove(partial.c_str());
         throw std::runtime_error("cannot write '" + path + "': " + error.what());
     }
     if (std::fclose(file) != 0 || std::rename(partial.c_str(), path.c_str()) != 0) {
+        const int error = errno; // before remove() can change it
         std::remove(partial.c_str());
-        throw std::runtime_error("cannot write '" + path + "': " + std::strerror(errno));
+        throw std::runtime_error("cannot write '" + path + "': " + std::strerror(error));
     }
 }
 
