@@ -4,12 +4,16 @@ BUILD_DIR  := build/$(PRESET)
 JOBS       ?= $(shell nproc)
 MODELS_DIR ?= $(if $(WB_MODELS_DIR),$(WB_MODELS_DIR),$(wildcard ../shared/models))
 
-.PHONY: all deps configure build run test package screenshot clean fuzz sanitize
+.PHONY: all deps deps-fuzz configure build run test package screenshot clean fuzz sanitize
 
 all: build
 
 deps:
 	@scripts/install-deps.sh
+
+# What `make fuzz` and `make sanitize` need on top: clang-14, libFuzzer and its sanitizer runtimes, llvm-symbolizer.
+deps-fuzz:
+	@scripts/install-deps.sh --fuzz
 
 configure: deps
 	@cmake --preset $(PRESET) >/dev/null
@@ -32,15 +36,16 @@ test: build
 
 # libFuzzer harnesses (clang-14, ASan+UBSan) for FUZZ_SECONDS each; fails on any finding. docs/fuzzing.md
 FUZZ_SECONDS ?= 60
-fuzz: deps
+fuzz: deps-fuzz
 	@WB_MODELS_DIR="$(abspath $(MODELS_DIR))" JOBS=$(JOBS) scripts/run-fuzzers.sh $(FUZZ_SECONDS)
 
-# The engine tests under ASan+UBSan (build/asan), then the threading tests under TSan (build/tsan).
-sanitize: deps
+# Every test of a build without the GUI (engine, kernels, iwb, simulator; not the packaging file checks)
+# under ASan+UBSan (build/asan, GCC), then the threading tests under TSan (build/tsan). docs/fuzzing.md
+sanitize: deps-fuzz
 	@cmake --preset asan -DWB_BUILD_GUI=OFF >/dev/null
 	@cmake --build build/asan -j $(JOBS)
 	@cd build/asan && QT_QPA_PLATFORM=offscreen WB_MODELS_DIR="$(abspath $(MODELS_DIR))" \
-	  ctest --output-on-failure --no-tests=error -j $(JOBS) -L engine $(CTEST_ARGS)
+	  ctest --output-on-failure --no-tests=error -j $(JOBS) -LE packaging $(CTEST_ARGS)
 	@cmake --preset tsan -DWB_BUILD_GUI=OFF >/dev/null
 	@cmake --build build/tsan -j $(JOBS) --target test_generation_session test_load
 	@cd build/tsan && QT_QPA_PLATFORM=offscreen WB_MODELS_DIR="$(abspath $(MODELS_DIR))" \

@@ -53,6 +53,7 @@ for harness in "${HARNESSES[@]}"; do
     mapfile -t known < <(find "$regressions" -type f ! -name '*.md' | sort)
     if [ ${#known[@]} -gt 0 ] && ! "$binary" -rss_limit_mb=4096 "${known[@]}" >"$log" 2>&1; then
         echo "run-fuzzers: $harness FAILS on its regression corpus; see $log"
+        tail -n 60 "$log" | sed 's/^/    /'
         failed+=("$harness")
         continue
     fi
@@ -68,6 +69,9 @@ for harness in "${HARNESSES[@]}"; do
         echo "run-fuzzers: $harness FOUND A PROBLEM; log $log, input(s):"
         ls -1 "$BUILD/findings/$harness-"* 2>/dev/null | sed 's/^/    /'
         grep -m1 -E 'ERROR|SUMMARY' "$log" | sed 's/^/    /' || true
+        # The report itself, for CI where the log file is not kept.
+        echo "---- last 60 lines of $log"
+        tail -n 60 "$log" | sed 's/^/    /'
         failed+=("$harness")
     fi
 done
