@@ -15,6 +15,7 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QtTest>
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <tuple>
@@ -46,8 +47,11 @@ void checkInvariants(const Schedule& s) {
         for (std::size_t i = 1; i < ops.size(); ++i)
             QVERIFY2(ops[i]->start >= ops[i - 1]->end,
                      qPrintable(QString("unit double-booked on chip %1 (%2 at %3 overlaps %4 ending %5)")
-                                    .arg(std::get<0>(unit)).arg(ops[i]->label).arg(ops[i]->start)
-                                    .arg(ops[i - 1]->label).arg(ops[i - 1]->end)));
+                                    .arg(std::get<0>(unit))
+                                    .arg(ops[i]->label)
+                                    .arg(ops[i]->start)
+                                    .arg(ops[i - 1]->label)
+                                    .arg(ops[i - 1]->end)));
     }
     for (const auto& op : s.ops) {
         for (int k = 0; k < op.depCount; ++k) {
@@ -60,7 +64,10 @@ void checkInvariants(const Schedule& s) {
             } else {
                 QVERIFY2(op.start >= producer.readyAt,
                          qPrintable(QString("%1 starts at %2 before %3 is ready at %4")
-                                        .arg(op.label).arg(op.start).arg(producer.label).arg(producer.readyAt)));
+                                        .arg(op.label)
+                                        .arg(op.start)
+                                        .arg(producer.label)
+                                        .arg(producer.readyAt)));
             }
         }
     }
@@ -126,7 +133,8 @@ private slots:
     }
 
     void presetsAndGgufArchitectures() {
-        for (const auto& id : modelPresetIds()) QCOMPARE(modelPreset(id).id, id);
+        for (const auto& id : modelPresetIds())
+            QCOMPARE(modelPreset(id).id, id);
         const auto m = modelPreset("llama-2-70b");
         QCOMPARE(m.layers, 80u);
         QCOMPARE(m.headDim, 128u);
@@ -210,8 +218,10 @@ private slots:
             for (const auto& t : a.layers) {
                 covered += t.endCycle - t.startCycle;
                 double sum = 0;
-                for (double v : t.breakdownUs) sum += v;
-                QVERIFY2(std::abs(sum - t.timeUs) <= 0.01 * t.timeUs + 0.01, qPrintable(QString::number(t.layer)));
+                for (double v : t.breakdownUs)
+                    sum += v;
+                QVERIFY2(std::abs(sum - t.timeUs) <= 0.01 * t.timeUs + 0.01,
+                         qPrintable(QString::number(t.layer)));
             }
             QCOMPARE(covered, a.makespan);
         }
@@ -233,7 +243,8 @@ private slots:
         o.chips = 576;
         const auto start = std::chrono::steady_clock::now();
         const auto r = simulate(modelPreset("llama-2-70b"), hw, o, {});
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         qInfo("Llama-2-70B int8 on 576 chips: %.1f tok/s per user, TTFT %.2f ms, simulated in %.3f s",
               r.summary.tokensPerSecPerUser, r.summary.ttftMs, seconds);
         // Groq's published figure: about 300 tok/s per user; +-30 %.
@@ -252,6 +263,108 @@ private slots:
         const auto many = simulate(modelPreset("llama-2-70b"), hw, batched, {});
         QVERIFY(many.summary.throughputTokensPerSec > 4 * r.summary.throughputTokensPerSec);
         QVERIFY(many.summary.tokensPerSecPerUser <= r.summary.tokensPerSecPerUser * 1.01);
+    }
+
+    // The planner's own chip count for 70B (no --chips) once built an all-reduce of one op per
+    // (sender, receiver) pair over a 351-wide group: millions of ops. Collectives are now one op per
+    // (sender, link), groups are at most as wide as the heads, so ops grow linearly with the chips.
+    void automaticChipCountStaysLinear() {
+        const auto hw = builtinHardware("groq-tsp-v1");
+        const auto model = modelPreset("llama-2-70b");
+        const auto plan = planCapacity(model, hw, int8Options());
+        const auto r = simulate(model, hw, int8Options(), {});
+        QCOMPARE(r.summary.chips, plan.minimumChips);
+        QVERIFY(r.lpu.has_value());
+        QVERIFY(r.lpu->partition.tensorParallel <= static_cast<int>(model.heads));
+        QVERIFY(r.summary.tokensPerSecPerUser > 0);
+        // Per layer a rank runs a fixed set of compute ops (norms, matmul groups, softmax, ...; under 40) and
+        // four exchanges (two all-reduces of two phases each), each at most one send per C2C link.
+        const double perRankLayer = 40 + 4 * hw.lpu.c2cLinks;
+        for (int chips : {plan.minimumChips, 576, 2000, 80 * 64 + 3}) {
+            const auto partition = partitionModel(model, hw, int8Options(), chips);
+            const auto pass = compileForwardPass(model, hw, int8Options(), partition, {1, 4096, false});
+            double rankLayers = 0;
+            for (const auto& chip : assignChips(model, hw, int8Options(), partition))
+                rankLayers += chip.layerCount;
+            qInfo("%d chips: %d stages x %d-way, %zu ops", chips, partition.stages, partition.tensorParallel,
+                  pass.ops.size());
+            QVERIFY(partition.tensorParallel <= static_cast<int>(model.heads));
+            QVERIFY2(double(pass.ops.size()) <= perRankLayer * rankLayers + 100.0 * partition.headChips,
+                     qPrintable(QString::number(pass.ops.size())));
+            // One op per (sender, receiver) pair would be t - 1 sends per exchange per rank.
+            if (partition.tensorParallel > hw.lpu.c2cLinks + 1) {
+                std::size_t sends = 0;
+                for (const auto& op : pass.ops)
+                    sends += op.kind == OpKind::Send;
+                QVERIFY(double(sends) < 4.0 * (partition.tensorParallel - 1) * rankLayers);
+            }
+            checkInvariants(pass);
+        }
+    }
+
+    void cancelFlagStopsASimulation() {
+        const auto hw = builtinHardware("groq-tsp-v1");
+        const auto model = modelPreset("llama-2-70b");
+        std::atomic<bool> cancel{true};
+        SimulationSettings settings;
+        settings.cancel = &cancel;
+        auto o = int8Options();
+        o.chips = 576;
+        QVERIFY_THROWS_EXCEPTION(SimulationCancelled, simulate(model, hw, o, settings));
+        // The compiler itself checks the flag between layers.
+        const auto partition = partitionModel(model, hw, o, 576);
+        QVERIFY_THROWS_EXCEPTION(SimulationCancelled,
+                                 compileForwardPass(model, hw, o, partition, {1, 4096, false}, &cancel));
+        // Also while comparing against other devices.
+        settings.compareWith = {"h100-sxm"};
+        QVERIFY_THROWS_EXCEPTION(SimulationCancelled,
+                                 simulate(model, builtinHardware("h100-sxm"), o, settings));
+        // A lowered flag changes nothing.
+        cancel = false;
+        const auto r = simulate(model, hw, o, settings);
+        QCOMPARE(r.summary.tokensPerSecPerUser, simulate(model, hw, o, {}).summary.tokensPerSecPerUser);
+    }
+
+    void tensorParallelWiderThanHeadsIsRefused() {
+        const auto hw = builtinHardware("groq-tsp-v1");
+        const auto model = modelPreset("llama-2-70b");
+        QCOMPARE(maxTensorParallel(model, hw, int8Options()), 64);
+        auto forced = int8Options();
+        forced.tensorParallel = 65;
+        try {
+            partitionModel(model, hw, forced, 6000);
+            QFAIL("a 65-way group for 64 heads was accepted");
+        } catch (const std::runtime_error& e) {
+            const std::string what = e.what();
+            QVERIFY2(what.find("wider than 64") != std::string::npos, e.what());
+            QVERIFY2(what.find("64 attention heads") != std::string::npos, e.what());
+        }
+        forced.tensorParallel = 64;
+        QCOMPARE(partitionModel(model, hw, forced, 6000).tensorParallel, 64);
+        // Many more chips than needed: the widest group is used, the rest stay spare.
+        const auto wide = partitionModel(model, hw, int8Options(), 200000);
+        QCOMPARE(wide.tensorParallel, 64);
+        QCOMPARE(wide.stages, 80);
+        QCOMPARE(wide.spareChips, 200000 - wide.headChips - 80 * 64);
+        // When one layer's KV cache does not fit on one chip per head, the group grows past the heads (the
+        // extra ranks split the cached positions), just as far as needed.
+        const auto small = modelPreset("llama-2-7b");
+        auto crowd = int8Options();
+        crowd.batch = 256;
+        const int widest = maxTensorParallel(small, hw, crowd);
+        QVERIFY(widest > static_cast<int>(small.heads));
+        const double usable = (hw.lpu.memSlices - hw.lpu.instructionMemSlices) * hw.lpu.memSliceBytes;
+        // KV of one layer: 2 x 32 KV heads x 128 x 4096 positions x 256 users x 1 byte = 8.6 GB.
+        QVERIFY(kvBytesPerLayer(small, crowd) / widest < usable);
+        QVERIFY(kvBytesPerLayer(small, crowd) / small.heads > usable);
+        const auto plan = planCapacity(small, hw, crowd);
+        QCOMPARE(plan.decidedBy, std::string("kv_cache"));
+        const auto placed = partitionModel(small, hw, crowd, plan.minimumChips);
+        QVERIFY(placed.tensorParallel > static_cast<int>(small.heads));
+        for (const auto& chip : assignChips(small, hw, crowd, placed))
+            QVERIFY(chip.bytes.total() <= hw.lpu.sramBytes());
+        crowd.tensorParallel = widest + 1;
+        QVERIFY_THROWS_EXCEPTION(std::runtime_error, partitionModel(small, hw, crowd, 100000));
     }
 
     void bandwidthChoiceIsExplicit() {
@@ -293,7 +406,8 @@ private slots:
         const double withKv = 3.35e12 / (params * 2 + 32.0 * 2 * 4096 * 4096 * 2);
         QVERIFY(std::abs(simulateRoofline(model, h100, o, 1.0).tokensPerSecPerUser - withKv) / withKv < 1e-3);
         // Efficiency scales linearly.
-        QVERIFY(std::abs(simulateRoofline(model, h100, o, 0.5).tokensPerSecPerUser - withKv * 0.5) / withKv < 1e-3);
+        QVERIFY(std::abs(simulateRoofline(model, h100, o, 0.5).tokensPerSecPerUser - withKv * 0.5) / withKv <
+                1e-3);
         // A big batch turns the step compute-bound: 2 FLOPs per weight per user at 989 TFLOPS.
         o.context = 1;
         o.batch = 4096;
@@ -320,18 +434,21 @@ private slots:
 
     void jsonOutputFields() {
         QProcess iwb;
-        iwb.start(wb::test::iwbPath(), {"simulate", "--model", "llama-2-70b", "--hardware", "groq-tsp-v1", "--chips",
-                                        "576", "--weights", "int8", "--context", "4096", "--prompt-tokens", "550",
-                                        "--batch", "1", "--compare", "h100-sxm", "--json"});
+        iwb.start(wb::test::iwbPath(),
+                  {"simulate", "--model", "llama-2-70b", "--hardware", "groq-tsp-v1", "--chips", "576",
+                   "--weights", "int8", "--context", "4096", "--prompt-tokens", "550", "--batch", "1",
+                   "--compare", "h100-sxm", "--json"});
         QVERIFY(iwb.waitForFinished(60000));
         QCOMPARE(iwb.exitCode(), 0);
         const auto doc = QJsonDocument::fromJson(iwb.readAllStandardOutput());
         QVERIFY(doc.isObject());
         const auto o = doc.object();
         QCOMPARE(o["chips"].toInt(), 576);
-        for (const char* key : {"tokens_per_s_per_user", "ttft_ms", "token_latency_ms", "throughput_tokens_per_s"})
+        for (const char* key :
+             {"tokens_per_s_per_user", "ttft_ms", "token_latency_ms", "throughput_tokens_per_s"})
             QVERIFY2(o[key].toDouble() > 0, key);
-        QVERIFY(std::abs(o["tokens_per_s_per_user"].toDouble() * o["token_latency_ms"].toDouble() - 1000) < 1);
+        QVERIFY(std::abs(o["tokens_per_s_per_user"].toDouble() * o["token_latency_ms"].toDouble() - 1000) <
+                1);
         const auto layers = o["per_layer"].toArray();
         QCOMPARE(layers.size(), 82);
         for (const auto& l : layers) {
@@ -349,7 +466,8 @@ private slots:
         QCOMPARE(o["comparison"].toArray().size(), 1);
 
         QProcess bad;
-        bad.start(wb::test::iwbPath(), {"simulate", "--model", "llama-2-70b", "--weights", "fp16", "--chips", "576"});
+        bad.start(wb::test::iwbPath(),
+                  {"simulate", "--model", "llama-2-70b", "--weights", "fp16", "--chips", "576"});
         QVERIFY(bad.waitForFinished(60000));
         QCOMPARE(bad.exitCode(), 1);
         QVERIFY(bad.readAllStandardError().contains("does not fit on 576 chips"));

@@ -8,36 +8,54 @@ namespace wb::sim {
 
 std::string_view unitKindName(UnitKind unit) {
     switch (unit) {
-    case UnitKind::Mem: return "MEM";
-    case UnitKind::Vxm: return "VXM";
-    case UnitKind::Mxm: return "MXM";
-    case UnitKind::Sxm: return "SXM";
-    case UnitKind::C2c: return "C2C";
+    case UnitKind::Mem:
+        return "MEM";
+    case UnitKind::Vxm:
+        return "VXM";
+    case UnitKind::Mxm:
+        return "MXM";
+    case UnitKind::Sxm:
+        return "SXM";
+    case UnitKind::C2c:
+        return "C2C";
     }
     return "?";
 }
 
 std::string_view boundKindName(BoundKind bound) {
     switch (bound) {
-    case BoundKind::Mxm: return "MXM";
-    case BoundKind::Vxm: return "VXM";
-    case BoundKind::Mem: return "MEM";
-    case BoundKind::Sxm: return "SXM";
-    case BoundKind::C2c: return "C2C";
-    case BoundKind::Dependency: return "dependency chain";
+    case BoundKind::Mxm:
+        return "MXM";
+    case BoundKind::Vxm:
+        return "VXM";
+    case BoundKind::Mem:
+        return "MEM";
+    case BoundKind::Sxm:
+        return "SXM";
+    case BoundKind::C2c:
+        return "C2C";
+    case BoundKind::Dependency:
+        return "dependency chain";
     }
     return "?";
 }
 
 std::string_view opKindName(OpKind kind) {
     switch (kind) {
-    case OpKind::WeightRead: return "read";
-    case OpKind::KvWrite: return "kv_write";
-    case OpKind::Dequantize: return "dequantize";
-    case OpKind::MatMul: return "matmul";
-    case OpKind::Vector: return "vector";
-    case OpKind::LaneReduce: return "lane_reduce";
-    case OpKind::Send: return "send";
+    case OpKind::WeightRead:
+        return "read";
+    case OpKind::KvWrite:
+        return "kv_write";
+    case OpKind::Dequantize:
+        return "dequantize";
+    case OpKind::MatMul:
+        return "matmul";
+    case OpKind::Vector:
+        return "vector";
+    case OpKind::LaneReduce:
+        return "lane_reduce";
+    case OpKind::Send:
+        return "send";
     }
     return "?";
 }
@@ -46,8 +64,10 @@ std::vector<UnitRow> Schedule::unitRows() const {
     std::vector<UnitRow> rows_;
     rows_.reserve(static_cast<std::size_t>(chips) * (4 + linksPerChip));
     for (int c = 0; c < chips; ++c) {
-        for (auto u : {UnitKind::Mem, UnitKind::Vxm, UnitKind::Mxm, UnitKind::Sxm}) rows_.push_back({c, u, 0});
-        for (int l = 0; l < linksPerChip; ++l) rows_.push_back({c, UnitKind::C2c, static_cast<std::int16_t>(l)});
+        for (auto u : {UnitKind::Mem, UnitKind::Vxm, UnitKind::Mxm, UnitKind::Sxm})
+            rows_.push_back({c, u, 0});
+        for (int l = 0; l < linksPerChip; ++l)
+            rows_.push_back({c, UnitKind::C2c, static_cast<std::int16_t>(l)});
     }
     return rows_;
 }
@@ -56,11 +76,16 @@ namespace {
 
 BoundKind boundOf(UnitKind unit) {
     switch (unit) {
-    case UnitKind::Mem: return BoundKind::Mem;
-    case UnitKind::Vxm: return BoundKind::Vxm;
-    case UnitKind::Mxm: return BoundKind::Mxm;
-    case UnitKind::Sxm: return BoundKind::Sxm;
-    case UnitKind::C2c: return BoundKind::C2c;
+    case UnitKind::Mem:
+        return BoundKind::Mem;
+    case UnitKind::Vxm:
+        return BoundKind::Vxm;
+    case UnitKind::Mxm:
+        return BoundKind::Mxm;
+    case UnitKind::Sxm:
+        return BoundKind::Sxm;
+    case UnitKind::C2c:
+        return BoundKind::C2c;
     }
     return BoundKind::Dependency;
 }
@@ -93,7 +118,8 @@ public:
     // An op on one unit, started when its data dependencies are ready and its unit is free (units issue
     // in order, like the TSP's instruction queues).
     int add(int chip, UnitKind unit, int unitIndex, OpKind kind, const char* label, std::int64_t busy,
-            std::int64_t latency, const std::vector<int>& deps, double bytes = 0, int peer = -1) {
+            std::int64_t latency, const std::vector<int>& deps, double bytes = 0, int peer = -1,
+            int peers = 0) {
         ScheduledOp op;
         op.chip = chip;
         op.unit = unit;
@@ -103,6 +129,7 @@ public:
         op.label = label;
         op.bytes = bytes;
         op.peerChip = peer;
+        op.peerCount = peer >= 0 ? std::max(1, peers) : 0;
         op.binding = boundOf(unit);
         std::int64_t earliest = 0;
         op.firstDep = static_cast<std::int32_t>(schedule_.deps.size());
@@ -175,7 +202,8 @@ public:
             op.binding = binding;
             op.firstDep = static_cast<std::int32_t>(schedule_.deps.size());
             if (previous < 0) {
-                for (int d : deps) schedule_.deps.push_back({d, false, 0});
+                for (int d : deps)
+                    schedule_.deps.push_back({d, false, 0});
                 op.depCount = static_cast<std::int32_t>(deps.size());
                 op.criticalPred = pred;
             } else {
@@ -200,11 +228,16 @@ public:
 private:
     std::int64_t fillOf(UnitKind unit) const {
         switch (unit) {
-        case UnitKind::Mem: return static_cast<std::int64_t>(p_.memFillCycles);
-        case UnitKind::Vxm: return static_cast<std::int64_t>(p_.vxmFillCycles);
-        case UnitKind::Mxm: return static_cast<std::int64_t>(p_.mxmFillCycles);
-        case UnitKind::Sxm: return static_cast<std::int64_t>(p_.sxmFillCycles);
-        case UnitKind::C2c: return static_cast<std::int64_t>(p_.c2cHopLatencyCycles);
+        case UnitKind::Mem:
+            return static_cast<std::int64_t>(p_.memFillCycles);
+        case UnitKind::Vxm:
+            return static_cast<std::int64_t>(p_.vxmFillCycles);
+        case UnitKind::Mxm:
+            return static_cast<std::int64_t>(p_.mxmFillCycles);
+        case UnitKind::Sxm:
+            return static_cast<std::int64_t>(p_.sxmFillCycles);
+        case UnitKind::C2c:
+            return static_cast<std::int64_t>(p_.c2cHopLatencyCycles);
         }
         return 0;
     }
@@ -235,8 +268,8 @@ NumberFormat mxmFormat(const Precision& precision) {
 class PassCompiler {
 public:
     PassCompiler(const ModelArchitecture& m, const HardwareDescription& hw, const DeploymentOptions& o,
-                 const Partition& part, const PassShape& shape)
-        : m_(m), p_(hw.lpu), o_(o), part_(part), shape_(shape), b_(hw, part.chips) {
+                 const Partition& part, const PassShape& shape, const std::atomic<bool>* cancel)
+        : m_(m), p_(hw.lpu), o_(o), part_(part), shape_(shape), cancel_(cancel), b_(hw, part.chips) {
         mode_ = mxmFormat(o.precision);
         macsPerCycle_ = mode_ == NumberFormat::Int8 ? p_.int8MacsPerCycle() : p_.fp16MacsPerCycle();
         memBytesPerCycle_ = p_.sramBandwidth() / p_.clockHz;
@@ -247,11 +280,15 @@ public:
 
     Schedule run() {
         std::vector<std::vector<int>> ready = embedding();
-        for (int layer = 0; layer < static_cast<int>(m_.layers); ++layer) ready = transformerLayer(layer, ready);
+        for (int layer = 0; layer < static_cast<int>(m_.layers); ++layer) {
+            if (cancel_ != nullptr && cancel_->load(std::memory_order_relaxed)) throw SimulationCancelled();
+            ready = transformerLayer(layer, ready);
+        }
         outputHead(ready);
         Schedule s = b_.take();
         s.rows = shape_.rows;
-        for (const auto& op : s.ops) s.makespan = std::max(s.makespan, op.readyAt);
+        for (const auto& op : s.ops)
+            s.makespan = std::max(s.makespan, op.readyAt);
         attributeLayers(s);
         return s;
     }
@@ -276,19 +313,23 @@ private:
         bytes = std::ceil(bytes / p_.lanes) * p_.lanes;
         const auto busy = cyclesFor(bytes, linkBytesPerCycle_);
         const auto latency = static_cast<std::int64_t>(p_.c2cHopLatencyCycles) * hops(from, to);
-        return b_.add(from, UnitKind::C2c, linkFor(from, to), OpKind::Send, label, busy, latency, deps, bytes, to);
+        return b_.add(from, UnitKind::C2c, linkFor(from, to), OpKind::Send, label, busy, latency, deps, bytes,
+                      to);
     }
 
     // --- unit work --------------------------------------------------------------------------------
-    int vector(int chip, const char* label, double elements, double opsPerElement, const std::vector<int>& deps) {
-        return b_.add(chip, UnitKind::Vxm, 0, OpKind::Vector, label, cyclesFor(elements * opsPerElement, p_.vxmAlus),
+    int vector(int chip, const char* label, double elements, double opsPerElement,
+               const std::vector<int>& deps) {
+        return b_.add(chip, UnitKind::Vxm, 0, OpKind::Vector, label,
+                      cyclesFor(elements * opsPerElement, p_.vxmAlus),
                       static_cast<std::int64_t>(p_.vxmFillCycles), deps);
     }
     // A cross-lane reduction: log2(lanes) shift steps per 320-element vector, on the chip's SXMs.
     int laneReduce(int chip, const char* label, double vectors, const std::vector<int>& deps) {
         const double steps = std::ceil(std::log2(double(p_.lanes)));
         return b_.add(chip, UnitKind::Sxm, 0, OpKind::LaneReduce, label,
-                      cyclesFor(vectors * steps, p_.sxmUnits), static_cast<std::int64_t>(p_.sxmFillCycles), deps);
+                      cyclesFor(vectors * steps, p_.sxmUnits), static_cast<std::int64_t>(p_.sxmFillCycles),
+                      deps);
     }
     int norm(int chip, const char* label, const std::vector<int>& deps) {
         const double rows = shape_.rows;
@@ -302,12 +343,14 @@ private:
                const std::vector<int>& deps) {
         const double storedBytes = storedElements * bytesPerElement(format);
         std::vector<StreamMember> members;
-        members.push_back({UnitKind::Mem, OpKind::WeightRead, cyclesFor(storedBytes, memBytesPerCycle_), storedBytes});
+        members.push_back(
+            {UnitKind::Mem, OpKind::WeightRead, cyclesFor(storedBytes, memBytesPerCycle_), storedBytes});
         if (format != mode_)
             members.push_back({UnitKind::Vxm, OpKind::Dequantize, cyclesFor(storedElements, p_.vxmAlus),
                                storedElements * bytesPerElement(mode_)});
         const double installBytes = storedElements * bytesPerElement(mode_);
-        const auto mxmBusy = std::max(cyclesFor(installBytes, streamBytesPerCycle_), cyclesFor(macs, macsPerCycle_));
+        const auto mxmBusy =
+            std::max(cyclesFor(installBytes, streamBytesPerCycle_), cyclesFor(macs, macsPerCycle_));
         members.push_back({UnitKind::Mxm, OpKind::MatMul, mxmBusy, 0.0});
         return b_.addStream(chip, label, members, deps);
     }
@@ -315,12 +358,14 @@ private:
     // --- model structure ---------------------------------------------------------------------------
     std::vector<int> stageChips(int stage) const {
         std::vector<int> chips;
-        for (int r = 0; r < part_.tensorParallel; ++r) chips.push_back(part_.stageFirstChip(stage) + r);
+        for (int r = 0; r < part_.tensorParallel; ++r)
+            chips.push_back(part_.stageFirstChip(stage) + r);
         return chips;
     }
     std::vector<int> headChips() const {
         std::vector<int> chips;
-        for (int c = 0; c < part_.headChips; ++c) chips.push_back(c);
+        for (int c = 0; c < part_.headChips; ++c)
+            chips.push_back(c);
         return chips;
     }
 
@@ -330,15 +375,56 @@ private:
         const double rows = shape_.rows;
         const double elements = rows * m_.hidden;
         const double bytes = elements * bytesPerElement(o_.precision.weights);
-        int row = b_.add(0, UnitKind::Mem, 0, OpKind::WeightRead, "embedding_lookup", cyclesFor(bytes, memBytesPerCycle_),
-                         static_cast<std::int64_t>(p_.memFillCycles), {}, bytes);
+        int row = b_.add(0, UnitKind::Mem, 0, OpKind::WeightRead, "embedding_lookup",
+                         cyclesFor(bytes, memBytesPerCycle_), static_cast<std::int64_t>(p_.memFillCycles), {},
+                         bytes);
         if (o_.precision.weights != o_.precision.activations)
             row = vector(0, "embedding_dequantize", elements, 1.0, {row});
         const auto targets = stageChips(0);
+        const auto arrived = exchange({0}, {row}, targets, elements * actBytes_, "embedding_to_stage0");
         std::vector<std::vector<int>> ready(targets.size());
         for (std::size_t i = 0; i < targets.size(); ++i)
-            ready[i].push_back(send(0, targets[i], elements * actBytes_, "embedding_to_stage0", {row}));
+            ready[i].push_back(arrived[i] >= 0 ? arrived[i] : row);
         return ready;
+    }
+
+    // Every sender sends `bytes` to every receiver other than itself. A sender's messages on one link
+    // queue back to back behind the same input, so they are one op per (sender, link) carrying all of
+    // them: at most senders x links ops, where one op per pair grows with the square of a wide
+    // tensor-parallel group. Returns, per receiver, the incoming op that arrives last (-1: none); it alone
+    // decides when the receiver can go on, so the earlier arrivals are not listed as dependencies.
+    std::vector<int> exchange(const std::vector<int>& senders, const std::vector<int>& senderInputs,
+                              const std::vector<int>& receivers, double bytes, const char* label) {
+        // Streams move whole vectors (one byte per lane), so a message is a whole number of them.
+        bytes = std::ceil(bytes / p_.lanes) * p_.lanes;
+        const auto messageCycles = cyclesFor(bytes, linkBytesPerCycle_);
+        const auto links = static_cast<std::size_t>(p_.c2cLinks);
+        std::vector<int> arrival(receivers.size(), -1);
+        std::vector<int> count(links), farthest(links), firstPeer(links), linkOp(links);
+        for (std::size_t i = 0; i < senders.size(); ++i) {
+            const int from = senders[i];
+            std::fill(count.begin(), count.end(), 0);
+            std::fill(farthest.begin(), farthest.end(), 0);
+            for (int to : receivers) {
+                if (to == from) continue;
+                const auto link = static_cast<std::size_t>(linkFor(from, to));
+                if (count[link]++ == 0) firstPeer[link] = to;
+                farthest[link] = std::max(farthest[link], hops(from, to));
+            }
+            for (std::size_t l = 0; l < links; ++l) {
+                if (count[l] == 0) continue;
+                const auto latency = static_cast<std::int64_t>(p_.c2cHopLatencyCycles) * farthest[l];
+                linkOp[l] = b_.add(from, UnitKind::C2c, static_cast<int>(l), OpKind::Send, label,
+                                   messageCycles * count[l], latency, {senderInputs[i]}, bytes * count[l],
+                                   firstPeer[l], count[l]);
+            }
+            for (std::size_t r = 0; r < receivers.size(); ++r) {
+                if (receivers[r] == from) continue;
+                const int op = linkOp[static_cast<std::size_t>(linkFor(from, receivers[r]))];
+                if (arrival[r] < 0 || b_.op(op).readyAt > b_.op(arrival[r]).readyAt) arrival[r] = op;
+            }
+        }
+        return arrival;
     }
 
     // All-reduce of a row-parallel output over a group: reduce-scatter, add, then either all-gather
@@ -348,32 +434,24 @@ private:
         const int t = static_cast<int>(group.size());
         const double rows = shape_.rows;
         const double sliceElements = std::ceil(rows * m_.hidden / t);
-        std::vector<std::vector<int>> incoming(group.size());
-        if (t > 1)
-            for (int i = 0; i < t; ++i)
-                for (int j = 0; j < t; ++j)
-                    if (i != j)
-                        incoming[static_cast<std::size_t>(j)].push_back(
-                            send(group[i], group[j], sliceElements * actBytes_, label, {partial[i]}));
+        const auto incoming = exchange(group, partial, group, sliceElements * actBytes_, label);
         std::vector<int> reduced(group.size());
-        for (int j = 0; j < t; ++j) {
-            auto deps = incoming[static_cast<std::size_t>(j)];
-            deps.push_back(partial[j]);
+        for (std::size_t j = 0; j < group.size(); ++j) {
+            std::vector<int> deps{partial[j]};
+            if (incoming[j] >= 0) deps.push_back(incoming[j]);
             // Sum the t partial slices and add the residual.
             reduced[j] = vector(group[j], label, sliceElements, double(t), deps);
         }
-        std::vector<std::vector<int>> ready;
         const std::vector<int>& receivers = nextGroup != nullptr ? *nextGroup : group;
-        ready.resize(receivers.size());
+        const auto arrived = exchange(group, reduced, receivers, sliceElements * actBytes_,
+                                      nextGroup != nullptr ? "to_next_stage" : label);
+        std::vector<std::vector<int>> ready(receivers.size());
         for (std::size_t r = 0; r < receivers.size(); ++r) {
-            for (int i = 0; i < t; ++i) {
-                if (receivers[r] == group[i]) {
-                    ready[r].push_back(reduced[i]);
-                    continue;
-                }
-                ready[r].push_back(send(group[i], receivers[r], sliceElements * actBytes_,
-                                        nextGroup != nullptr ? "to_next_stage" : label, {reduced[i]}));
-            }
+            // Groups are runs of consecutive chips: a receiver inside the group keeps its own slice.
+            const int own = receivers[r] - group.front();
+            if (own >= 0 && own < t && group[static_cast<std::size_t>(own)] == receivers[r])
+                ready[r].push_back(reduced[static_cast<std::size_t>(own)]);
+            if (arrived[r] >= 0) ready[r].push_back(arrived[r]);
         }
         return ready;
     }
@@ -388,13 +466,15 @@ private:
         const double headsLocal = std::ceil(double(m_.heads) / t);
         const double kvLocal = std::ceil(double(m_.kvHeads) / t);
         const double qDim = headsLocal * m_.headDim, kvDim = kvLocal * m_.headDim;
-        const double attnHeads = t > static_cast<int>(m_.kvHeads) ? double(m_.heads / m_.kvHeads) : headsLocal;
+        const double attnHeads =
+            t > static_cast<int>(m_.kvHeads) ? double(m_.heads / m_.kvHeads) : headsLocal;
         const double attnQDim = attnHeads * m_.headDim;
         const double ffnLocal = std::ceil(double(m_.ffn) / t) * m_.expertsPerToken;
         // More ranks than KV heads: each rank attends over its slice of the positions (the partial softmax
         // combine across ranks is not modelled).
-        const double ctx = t > static_cast<int>(m_.kvHeads) ? std::ceil(double(shape_.context) * m_.kvHeads / t)
-                                                            : double(shape_.context);
+        const double ctx = t > static_cast<int>(m_.kvHeads)
+                               ? std::ceil(double(shape_.context) * m_.kvHeads / t)
+                               : double(shape_.context);
         const double kvRows = shape_.rowsShareKv ? 1.0 : rows; // separate caches per user when decoding
         const auto wf = o_.precision.weights, kvf = o_.precision.kvCache;
 
@@ -407,13 +487,17 @@ private:
                                    rows * m_.hidden * (qDim + 2 * kvDim), {n1});
             const int rope = vector(chip, "rope", rows * (qDim + kvDim), 4.0, {qkv});
             const double kvWriteBytes = rows * 2 * kvDim * bytesPerElement(kvf);
-            b_.add(chip, UnitKind::Mem, 0, OpKind::KvWrite, "kv_write", cyclesFor(kvWriteBytes, memBytesPerCycle_),
-                   static_cast<std::int64_t>(p_.memFillCycles), {rope}, kvWriteBytes);
-            const int scores = matmul(chip, "attn_scores", kvRows * ctx * kvDim, kvf, rows * ctx * attnQDim, {rope});
+            b_.add(chip, UnitKind::Mem, 0, OpKind::KvWrite, "kv_write",
+                   cyclesFor(kvWriteBytes, memBytesPerCycle_), static_cast<std::int64_t>(p_.memFillCycles),
+                   {rope}, kvWriteBytes);
+            const int scores =
+                matmul(chip, "attn_scores", kvRows * ctx * kvDim, kvf, rows * ctx * attnQDim, {rope});
             const int smax = vector(chip, "softmax", rows * attnHeads * ctx, 3.0, {scores});
-            const int sred = laneReduce(chip, "softmax", rows * attnHeads * std::ceil(ctx / p_.lanes), {smax});
+            const int sred =
+                laneReduce(chip, "softmax", rows * attnHeads * std::ceil(ctx / p_.lanes), {smax});
             const int snorm = vector(chip, "softmax", rows * attnHeads * ctx, 1.0, {sred});
-            const int pv = matmul(chip, "attn_values", kvRows * ctx * kvDim, kvf, rows * ctx * attnQDim, {snorm});
+            const int pv =
+                matmul(chip, "attn_values", kvRows * ctx * kvDim, kvf, rows * ctx * attnQDim, {snorm});
             partial[r] = matmul(chip, "attn_output", qDim * m_.hidden, wf, rows * qDim * m_.hidden, {pv});
         }
         auto mid = allReduce(group, partial, "attn_allreduce", nullptr);
@@ -430,7 +514,8 @@ private:
             const int up = matmul(chip, "ffn_gate_up", 2.0 * m_.hidden * ffnLocal, wf,
                                   rows * 2.0 * m_.hidden * ffnLocal, {gateInput});
             const int act = vector(chip, "ffn_silu_mul", rows * ffnLocal, 5.0, {up});
-            partial[r] = matmul(chip, "ffn_down", ffnLocal * m_.hidden, wf, rows * ffnLocal * m_.hidden, {act});
+            partial[r] =
+                matmul(chip, "ffn_down", ffnLocal * m_.hidden, wf, rows * ffnLocal * m_.hidden, {act});
         }
         if (!lastInStage) return allReduce(group, partial, "ffn_allreduce", nullptr);
         const std::vector<int> next = stage + 1 < part_.stages ? stageChips(stage + 1) : headChips();
@@ -490,7 +575,8 @@ private:
                     to = std::min(to, horizon);
                     if (to > from) cycles[static_cast<std::size_t>(kind)] += to - from;
                 };
-                const BoundKind latencyKind = op.unit == UnitKind::C2c ? BoundKind::C2c : BoundKind::Dependency;
+                const BoundKind latencyKind =
+                    op.unit == UnitKind::C2c ? BoundKind::C2c : BoundKind::Dependency;
                 take(op.end, op.readyAt, latencyKind);
                 take(op.start, op.end, op.binding);
                 take(head.start, op.start, BoundKind::Dependency); // fill of the streamed group
@@ -521,18 +607,23 @@ private:
     const DeploymentOptions& o_;
     const Partition& part_;
     PassShape shape_;
+    const std::atomic<bool>* cancel_ = nullptr;
     Builder b_;
     NumberFormat mode_ = NumberFormat::Fp16;
-    double macsPerCycle_ = 1, memBytesPerCycle_ = 1, streamBytesPerCycle_ = 1, linkBytesPerCycle_ = 1, actBytes_ = 2;
+    double macsPerCycle_ = 1, memBytesPerCycle_ = 1, streamBytesPerCycle_ = 1, linkBytesPerCycle_ = 1,
+           actBytes_ = 2;
 };
 
 } // namespace
 
 Schedule compileForwardPass(const ModelArchitecture& model, const HardwareDescription& hw,
-                            const DeploymentOptions& options, const Partition& partition, const PassShape& shape) {
-    if (hw.kind != DeviceKind::Lpu) throw std::invalid_argument("compileForwardPass needs an LPU description");
-    if (shape.rows < 1 || shape.context < 1) throw std::invalid_argument("a pass needs at least one row and one KV position");
-    return PassCompiler(model, hw, options, partition, shape).run();
+                            const DeploymentOptions& options, const Partition& partition,
+                            const PassShape& shape, const std::atomic<bool>* cancel) {
+    if (hw.kind != DeviceKind::Lpu)
+        throw std::invalid_argument("compileForwardPass needs an LPU description");
+    if (shape.rows < 1 || shape.context < 1)
+        throw std::invalid_argument("a pass needs at least one row and one KV position");
+    return PassCompiler(model, hw, options, partition, shape, cancel).run();
 }
 
 std::int64_t longestStageCycles(const Schedule& schedule, const Partition& partition) {
@@ -540,7 +631,8 @@ std::int64_t longestStageCycles(const Schedule& schedule, const Partition& parti
     // output head share the head chips.
     std::vector<std::int64_t> busy(static_cast<std::size_t>(partition.stages + 1), 0);
     for (const auto& t : schedule.layers) {
-        const auto slot = t.stage < 0 ? static_cast<std::size_t>(partition.stages) : static_cast<std::size_t>(t.stage);
+        const auto slot =
+            t.stage < 0 ? static_cast<std::size_t>(partition.stages) : static_cast<std::size_t>(t.stage);
         busy[slot] += t.endCycle - t.startCycle;
     }
     return std::max<std::int64_t>(1, *std::max_element(busy.begin(), busy.end()));

@@ -25,7 +25,8 @@ double layerActivationBytes(const ModelArchitecture& m, const DeploymentOptions&
     const double a = bytesPerElement(o.precision.activations);
     const double rows = std::max<std::uint32_t>(o.batch, 1);
     const double headsLocal = std::ceil(double(m.heads) / tp);
-    const double perRow = 4.0 * m.hidden + 2.0 * m.ffn * m.expertsPerToken / tp + headsLocal * o.context / 8.0;
+    const double perRow =
+        4.0 * m.hidden + 2.0 * m.ffn * m.expertsPerToken / tp + headsLocal * o.context / 8.0;
     return 2.0 * rows * perRow * a;
 }
 
@@ -52,16 +53,36 @@ double kvShare(const ModelArchitecture& m, int tp) {
 }
 
 // Largest per-chip demand of a layer stage of `layers` layers on `tp` chips.
-double layerChipBytes(const ModelArchitecture& m, const DeploymentOptions& o, int layers, int tp, const Mask& mask) {
+double layerChipBytes(const ModelArchitecture& m, const DeploymentOptions& o, int layers, int tp,
+                      const Mask& mask) {
     double bytes = 0;
-    if (mask.weights) bytes += layers * weightBytesPerLayer(m, o.precision) / tp;
+    if (mask.weights) bytes += layers * weightBytesPerRank(m, o.precision, tp);
     if (mask.kv) bytes += layers * kvBytesPerLayer(m, o) * kvShare(m, tp);
     if (mask.activations) bytes += layerActivationBytes(m, o, tp);
     return bytes;
 }
 
+// The widest tensor-parallel group: one query head per rank (wider ranks would only repeat heads), unless
+// one layer's KV cache does not fit on that many chips; then the group widens until it does, the ranks
+// beyond the head count splitting the cached positions (sequence parallel, as the compiler models it).
+// Per-chip demand never grows with the width, so the narrowest such width is found by bisection.
+int widestGroup(const ModelArchitecture& m, const HardwareDescription& hw, const DeploymentOptions& o,
+                const Mask& mask) {
+    const int heads = static_cast<int>(std::max(1u, m.heads));
+    const double usable = usableBytes(hw.lpu, mask);
+    auto fits = [&](int tp) { return layerChipBytes(m, o, 1, tp, mask) <= usable; };
+    if (fits(heads) || !fits(kMaxChips)) return heads;
+    int lo = heads, hi = kMaxChips; // fits(lo) is false, fits(hi) is true
+    while (hi - lo > 1) {
+        const int mid = lo + (hi - lo) / 2;
+        (fits(mid) ? hi : lo) = mid;
+    }
+    return hi;
+}
+
 std::optional<Partition> tryPartition(const ModelArchitecture& m, const HardwareDescription& hw,
                                       const DeploymentOptions& o, int chips, const Mask& mask) {
+    const int widest = widestGroup(m, hw, o, mask);
     const int head = headChipsNeeded(m, hw, o, mask);
     const int layerChips = chips - head;
     if (layerChips < 1) return std::nullopt;
@@ -91,12 +112,13 @@ std::optional<Partition> tryPartition(const ModelArchitecture& m, const Hardware
     };
     if (o.tensorParallel > 0) {
         const int tp = o.tensorParallel;
+        if (tp > widest) return std::nullopt;
         return build(std::min(L, layerChips / tp), tp);
     }
     // Fewest layers per stage first (shortest pipeline stages), then the widest tensor-parallel group.
     for (int perStage = 1; perStage <= L; ++perStage) {
         const int stages = (L + perStage - 1) / perStage;
-        const int tp = layerChips / stages;
+        const int tp = std::min(layerChips / stages, widest);
         if (tp < 1) continue;
         if (auto p = build(stages, tp)) return p;
     }
@@ -106,7 +128,8 @@ std::optional<Partition> tryPartition(const ModelArchitecture& m, const Hardware
 int minimumChips(const ModelArchitecture& m, const HardwareDescription& hw, const DeploymentOptions& o,
                  const Mask& mask) {
     double total = 0;
-    if (mask.weights) total += m.layers * weightBytesPerLayer(m, o.precision) + headWeightBytes(m, o.precision);
+    if (mask.weights)
+        total += m.layers * weightBytesPerLayer(m, o.precision) + headWeightBytes(m, o.precision);
     if (mask.kv) total += m.layers * kvBytesPerLayer(m, o);
     const int lower = std::max(2, static_cast<int>(std::floor(total / usableBytes(hw.lpu, mask))));
     for (int n = lower; n <= kMaxChips; ++n)
@@ -124,9 +147,12 @@ void requireLpu(const HardwareDescription& hw) {
 
 std::string_view chipRoleName(ChipRole role) {
     switch (role) {
-    case ChipRole::Head: return "embedding+output";
-    case ChipRole::Layers: return "layers";
-    case ChipRole::Spare: return "spare";
+    case ChipRole::Head:
+        return "embedding+output";
+    case ChipRole::Layers:
+        return "layers";
+    case ChipRole::Spare:
+        return "spare";
     }
     return "?";
 }
@@ -143,6 +169,24 @@ double weightBytesPerLayer(const ModelArchitecture& m, const Precision& p) {
            2.0 * m.hidden * bytesPerElement(p.activations);
 }
 
+double weightBytesPerRank(const ModelArchitecture& m, const Precision& p, int tp) {
+    // The compiler's Megatron split (lpu_compiler.cpp, transformerLayer): whole query heads for Wq/Wo,
+    // whole KV heads for Wk/Wv (at least one each, so ranks beyond the head count repeat them), FFN
+    // columns rounded up, the MoE router on every rank, norms in activation precision.
+    const double t = std::max(1, tp);
+    const double qHeads = std::ceil(double(m.heads) / t), kvHeadsLocal = std::ceil(double(m.kvHeads) / t);
+    const double attention = 2.0 * double(m.hidden) * m.headDim * (qHeads + kvHeadsLocal);
+    const double ffn = double(m.experts) * 3.0 * m.hidden * std::ceil(double(m.ffn) / t);
+    const double router = m.experts > 1 ? double(m.hidden) * m.experts : 0.0;
+    return (attention + ffn + router) * bytesPerElement(p.weights) +
+           2.0 * m.hidden * bytesPerElement(p.activations);
+}
+
+int maxTensorParallel(const ModelArchitecture& m, const HardwareDescription& hw, const DeploymentOptions& o) {
+    requireLpu(hw);
+    return widestGroup(m, hw, o, Mask{});
+}
+
 double headWeightBytes(const ModelArchitecture& m, const Precision& p) {
     return (m.embeddingParams() + m.outputParams()) * bytesPerElement(p.weights) +
            double(m.hidden) * bytesPerElement(p.activations);
@@ -153,14 +197,16 @@ double kvBytesPerLayer(const ModelArchitecture& m, const DeploymentOptions& o) {
            bytesPerElement(o.precision.kvCache);
 }
 
-CapacityPlan planCapacity(const ModelArchitecture& m, const HardwareDescription& hw, const DeploymentOptions& o) {
+CapacityPlan planCapacity(const ModelArchitecture& m, const HardwareDescription& hw,
+                          const DeploymentOptions& o) {
     requireLpu(hw);
     CapacityPlan plan;
     plan.sramPerChip = hw.lpu.sramBytes();
     plan.usablePerChip = usableBytes(hw.lpu, Mask{});
     plan.minimumChips = minimumChips(m, hw, o, Mask{});
     if (plan.minimumChips > kMaxChips)
-        throw std::runtime_error("model " + m.name + " does not fit on " + std::to_string(kMaxChips) + " chips");
+        throw std::runtime_error("model " + m.name + " does not fit on " + std::to_string(kMaxChips) +
+                                 " chips");
     plan.chipsWithoutWeights = minimumChips(m, hw, o, Mask{false, true, true, true});
     plan.chipsWithoutKv = minimumChips(m, hw, o, Mask{true, false, true, true});
     plan.chipsWithoutActivations = minimumChips(m, hw, o, Mask{true, true, false, true});
@@ -180,33 +226,48 @@ CapacityPlan planCapacity(const ModelArchitecture& m, const HardwareDescription&
         plan.totals.activations += chip.bytes.activations;
         plan.totals.instructions += chip.bytes.instructions;
     }
-    plan.explanation = std::to_string(plan.minimumChips) + " chips; " + plan.decidedBy + " decided: without them " +
-                       std::to_string(plan.minimumChips - best->second) + " chips would do (without weights " +
-                       std::to_string(plan.chipsWithoutWeights) + ", KV cache " + std::to_string(plan.chipsWithoutKv) +
-                       ", activations " + std::to_string(plan.chipsWithoutActivations) + ", instruction memory " +
+    plan.explanation = std::to_string(plan.minimumChips) + " chips; " + plan.decidedBy +
+                       " decided: without them " + std::to_string(plan.minimumChips - best->second) +
+                       " chips would do (without weights " + std::to_string(plan.chipsWithoutWeights) +
+                       ", KV cache " + std::to_string(plan.chipsWithoutKv) + ", activations " +
+                       std::to_string(plan.chipsWithoutActivations) + ", instruction memory " +
                        std::to_string(plan.chipsWithoutInstructions) + ")";
     return plan;
 }
 
-bool fitsOnChips(const ModelArchitecture& m, const HardwareDescription& hw, const DeploymentOptions& o, int chips) {
+bool fitsOnChips(const ModelArchitecture& m, const HardwareDescription& hw, const DeploymentOptions& o,
+                 int chips) {
     requireLpu(hw);
     return tryPartition(m, hw, o, chips, Mask{}).has_value();
 }
 
-Partition partitionModel(const ModelArchitecture& m, const HardwareDescription& hw, const DeploymentOptions& o,
-                         int chips) {
+Partition partitionModel(const ModelArchitecture& m, const HardwareDescription& hw,
+                         const DeploymentOptions& o, int chips) {
     requireLpu(hw);
-    if (chips < 2) throw std::runtime_error("at least 2 chips are needed (one for embedding/output, one for layers)");
+    if (chips < 2)
+        throw std::runtime_error("at least 2 chips are needed (one for embedding/output, one for layers)");
+    if (const int widest = maxTensorParallel(m, hw, o); o.tensorParallel > widest) {
+        std::string why = "tensor-parallel degree " + std::to_string(o.tensorParallel) + " is wider than " +
+                          std::to_string(widest) + ": ";
+        why += widest == static_cast<int>(std::max(1u, m.heads))
+                   ? m.name + " has " + std::to_string(m.heads) +
+                         " attention heads and every rank holds at least one whole head"
+                   : "beyond " + m.name + "'s " + std::to_string(m.heads) +
+                         " attention heads, ranks are only added to split one layer's KV cache, and " +
+                         std::to_string(widest) + " ranks already hold it";
+        throw std::runtime_error(why);
+    }
     if (auto p = tryPartition(m, hw, o, chips, Mask{})) return *p;
     const int needed = minimumChips(m, hw, o, Mask{});
     std::string why = m.name + " with " + std::string(formatName(o.precision.weights)) + " weights, " +
                       std::to_string(o.context) + " tokens of context and " + std::to_string(o.batch) +
                       " user(s) does not fit on " + std::to_string(chips) + " chips";
     if (o.tensorParallel > 0) why += " with tensor-parallel degree " + std::to_string(o.tensorParallel);
-    why += ": weights alone are " + std::to_string(static_cast<long long>(
-                                         (m.layers * weightBytesPerLayer(m, o.precision) +
-                                          headWeightBytes(m, o.precision)) / 1e9)) +
-           " GB against " + std::to_string(static_cast<long long>(chips * usableBytes(hw.lpu, Mask{}) / 1e9)) +
+    why += ": weights alone are " +
+           std::to_string(static_cast<long long>(
+               (m.layers * weightBytesPerLayer(m, o.precision) + headWeightBytes(m, o.precision)) / 1e9)) +
+           " GB against " +
+           std::to_string(static_cast<long long>(chips * usableBytes(hw.lpu, Mask{}) / 1e9)) +
            " GB of usable SRAM; " +
            (needed > kMaxChips ? std::string("no chip count fits with these settings")
                                : "the planner needs " + std::to_string(needed) + " chips");
@@ -243,7 +304,7 @@ std::vector<ChipAssignment> assignChips(const ModelArchitecture& m, const Hardwa
         a.layerCount = p.stageLayerCount[stage];
         a.tpRank = layerIndex % p.tensorParallel;
         a.tpDegree = p.tensorParallel;
-        a.bytes.weights = a.layerCount * weightBytesPerLayer(m, o.precision) / p.tensorParallel;
+        a.bytes.weights = a.layerCount * weightBytesPerRank(m, o.precision, p.tensorParallel);
         a.bytes.kvCache = a.layerCount * kvBytesPerLayer(m, o) * kvShare(m, p.tensorParallel);
         a.bytes.activations = layerActivationBytes(m, o, p.tensorParallel);
         a.kvBytesPerToken = a.layerCount * kvPerTokenPerLayer * kvShare(m, p.tensorParallel);

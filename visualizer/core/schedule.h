@@ -18,13 +18,13 @@ constexpr int kBoundKinds = 6;
 std::string_view boundKindName(BoundKind bound);
 
 enum class OpKind : std::uint8_t {
-    WeightRead,   // MEM streams weights (or KV) to a consumer
-    KvWrite,      // MEM stores the new K/V rows
-    Dequantize,   // VXM converts stored elements to the MXM's compute format on the fly
-    MatMul,       // MXM
-    Vector,       // VXM element-wise work (norms, RoPE, softmax, SiLU, residual adds)
-    LaneReduce,   // SXM cross-lane reductions/permutes
-    Send,         // C2C transfer on one link
+    WeightRead, // MEM streams weights (or KV) to a consumer
+    KvWrite,    // MEM stores the new K/V rows
+    Dequantize, // VXM converts stored elements to the MXM's compute format on the fly
+    MatMul,     // MXM
+    Vector,     // VXM element-wise work (norms, RoPE, softmax, SiLU, residual adds)
+    LaneReduce, // SXM cross-lane reductions/permutes
+    Send,       // C2C transfer on one link
 };
 std::string_view opKindName(OpKind kind);
 
@@ -38,17 +38,18 @@ struct ScheduledOp {
     std::int64_t start = 0;     // first busy cycle
     std::int64_t end = 0;       // one past the last busy cycle (the unit is free again)
     std::int64_t readyAt = 0;   // result usable by dependants (end + pipeline/link latency)
-    std::int32_t peerChip = -1; // receiver of a Send
+    std::int32_t peerChip = -1; // receiver of a Send (the first, when it carries messages to several)
+    std::int32_t peerCount = 0; // receivers whose messages a Send carries back to back on its link
     double bytes = 0;
-    std::int32_t firstDep = 0, depCount = 0; // into Schedule::deps
-    std::int32_t criticalPred = -1;          // the op whose completion decided this op's start
-    std::int32_t groupHead = -1;             // first member of a streamed group (MEM -> VXM -> MXM)
+    std::int32_t firstDep = 0, depCount = 0;   // into Schedule::deps
+    std::int32_t criticalPred = -1;            // the op whose completion decided this op's start
+    std::int32_t groupHead = -1;               // first member of a streamed group (MEM -> VXM -> MXM)
     BoundKind binding = BoundKind::Dependency; // for group tails: which member's throughput set the time
 };
 
 struct Dependency {
     std::int32_t op = 0;
-    bool streamed = false;  // consumer starts `offset` after the producer starts and ends no earlier
+    bool streamed = false; // consumer starts `offset` after the producer starts and ends no earlier
     std::int64_t offset = 0;
 };
 

@@ -3,20 +3,25 @@
 #include "visualizer/core/cpu_probe.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 namespace wb::sim {
 
 char sliceContentCode(SliceContent content) {
     switch (content) {
-    case SliceContent::Free: return '.';
-    case SliceContent::Instructions: return 'I';
-    case SliceContent::Weights: return 'W';
-    case SliceContent::KvCache: return 'K';
-    case SliceContent::Activations: return 'A';
+    case SliceContent::Free:
+        return '.';
+    case SliceContent::Instructions:
+        return 'I';
+    case SliceContent::Weights:
+        return 'W';
+    case SliceContent::KvCache:
+        return 'K';
+    case SliceContent::Activations:
+        return 'A';
     }
     return '?';
 }
@@ -29,12 +34,14 @@ ResidencyMap buildResidency(const HardwareDescription& hw, const std::vector<Chi
     map.chips = chips;
     double limit = 0;
     for (const auto& chip : chips) {
-        // Fill slices in order: instructions, weights, KV cache, activations; a slice shows what fills most of it.
+        // Fill slices in order: instructions, weights, KV cache, activations; a slice shows what fills most
+        // of it.
         std::vector<SliceContent> slices(static_cast<std::size_t>(map.slicesPerChip), SliceContent::Free);
-        const std::pair<SliceContent, double> parts[] = {{SliceContent::Instructions, chip.bytes.instructions},
-                                                         {SliceContent::Weights, chip.bytes.weights},
-                                                         {SliceContent::KvCache, chip.bytes.kvCache},
-                                                         {SliceContent::Activations, chip.bytes.activations}};
+        const std::pair<SliceContent, double> parts[] = {
+            {SliceContent::Instructions, chip.bytes.instructions},
+            {SliceContent::Weights, chip.bytes.weights},
+            {SliceContent::KvCache, chip.bytes.kvCache},
+            {SliceContent::Activations, chip.bytes.activations}};
         double offset = 0;
         std::vector<double> best(slices.size(), 0.0);
         for (const auto& [content, bytes] : parts) {
@@ -97,15 +104,24 @@ DeviceSummary summarizeRoofline(const HardwareDescription& hw, const RooflineRes
         std::snprintf(text, sizeof text,
                       "measured on this machine at run time: %.1f GB/s read bandwidth, %.1f GFLOP/s fp32, "
                       "%d threads, probe %.2f s",
-                      hw.roofline.memoryBandwidth / 1e9, probe.fp32Flops / 1e9, probe.threads, probe.probeSeconds);
+                      hw.roofline.memoryBandwidth / 1e9, probe.fp32Flops / 1e9, probe.threads,
+                      probe.probeSeconds);
         s.note = text;
     }
-    if (!r.fitsInMemory && hw.kind == DeviceKind::Cpu) s.note += (s.note.empty() ? "" : "; ") + std::string("model does not fit in RAM");
-    if (r.devices > 1) s.note += (s.note.empty() ? "" : "; ") + std::to_string(r.devices) + " devices, ideal tensor parallelism";
+    if (!r.fitsInMemory && hw.kind == DeviceKind::Cpu)
+        s.note += (s.note.empty() ? "" : "; ") + std::string("model does not fit in RAM");
+    if (r.devices > 1)
+        s.note +=
+            (s.note.empty() ? "" : "; ") + std::to_string(r.devices) + " devices, ideal tensor parallelism";
     return s;
 }
 
-LpuResult simulateLpu(const ModelArchitecture& m, const HardwareDescription& hw, const DeploymentOptions& o) {
+void throwIfCancelled(const std::atomic<bool>* cancel) {
+    if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) throw SimulationCancelled();
+}
+
+LpuResult simulateLpu(const ModelArchitecture& m, const HardwareDescription& hw, const DeploymentOptions& o,
+                      const std::atomic<bool>* cancel) {
     LpuResult r;
     r.plan = planCapacity(m, hw, o);
     const int chips = o.chips > 0 ? o.chips : r.plan.minimumChips;
@@ -115,17 +131,24 @@ LpuResult simulateLpu(const ModelArchitecture& m, const HardwareDescription& hw,
     const int batch = static_cast<int>(std::max(1u, o.batch));
     r.microBatches = std::min(batch, r.partition.stages + 1);
     r.microBatchRows = (batch + r.microBatches - 1) / r.microBatches;
-    r.decode = compileForwardPass(m, hw, o, r.partition, {r.microBatchRows, std::max(1u, o.context), false});
+    throwIfCancelled(cancel);
+    r.decode =
+        compileForwardPass(m, hw, o, r.partition, {r.microBatchRows, std::max(1u, o.context), false}, cancel);
     r.stageCycles = longestStageCycles(r.decode, r.partition);
     // Prefill: the prompt in chunks that pipeline through the stages; the best chunk size wins.
     const int prompt = static_cast<int>(std::max(1u, o.promptTokens));
     double best = 0;
+    std::vector<int> tried;
     for (int chunk : {prompt, 512, 256, 128, 64, 32, 16}) {
-        if (chunk > prompt) continue;
-        const auto pass = compileForwardPass(m, hw, o, r.partition, {chunk, static_cast<std::uint32_t>(prompt), true});
+        // A 512-token prompt is also the 512 candidate: compile each chunk size once.
+        if (chunk > prompt || std::find(tried.begin(), tried.end(), chunk) != tried.end()) continue;
+        tried.push_back(chunk);
+        const auto pass = compileForwardPass(m, hw, o, r.partition,
+                                             {chunk, static_cast<std::uint32_t>(prompt), true}, cancel);
         const int chunks = (prompt + chunk - 1) / chunk;
-        const double ms = (double(pass.makespan) + double(chunks - 1) * double(longestStageCycles(pass, r.partition))) /
-                          hw.lpu.clockHz * 1e3;
+        const double ms =
+            (double(pass.makespan) + double(chunks - 1) * double(longestStageCycles(pass, r.partition))) /
+            hw.lpu.clockHz * 1e3;
         if (best == 0 || ms < best) {
             best = ms;
             r.prefillChunk = chunk;
@@ -156,7 +179,8 @@ DeviceSummary summarizeLpu(const HardwareDescription& hw, const LpuResult& r, co
     for (const auto& l : r.decode.layers) {
         s.perLayerUs.emplace_back(l.layer, l.timeUs);
         s.perLayerBound.emplace_back(boundKindName(l.bound));
-        for (std::size_t k = 0; k < totals.size(); ++k) totals[k] += l.breakdownUs[k];
+        for (std::size_t k = 0; k < totals.size(); ++k)
+            totals[k] += l.breakdownUs[k];
     }
     const auto best = std::max_element(totals.begin(), totals.end()) - totals.begin();
     s.bound = std::string(boundKindName(static_cast<BoundKind>(best)));
@@ -172,6 +196,7 @@ SimulationResult simulate(const ModelArchitecture& model, const HardwareDescript
                           const DeploymentOptions& options, const SimulationSettings& settings) {
     model.validate();
     if (options.context < 1) throw std::invalid_argument("context must be at least 1 token");
+    throwIfCancelled(settings.cancel);
     SimulationResult result;
     result.model = model;
     result.hardware = hw;
@@ -179,7 +204,7 @@ SimulationResult simulate(const ModelArchitecture& model, const HardwareDescript
     result.efficiency = settings.efficiency;
     const auto start = std::chrono::steady_clock::now();
     if (hw.kind == DeviceKind::Lpu) {
-        result.lpu = simulateLpu(model, hw, options);
+        result.lpu = simulateLpu(model, hw, options, settings.cancel);
         result.summary = summarizeLpu(hw, *result.lpu, options);
     } else {
         result.roofline = simulateRoofline(model, hw, options, settings.efficiency);
@@ -188,12 +213,14 @@ SimulationResult simulate(const ModelArchitecture& model, const HardwareDescript
     result.simulateSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     for (const auto& id : settings.compareWith) {
         if (id == hw.id) continue;
+        throwIfCancelled(settings.cancel);
         const auto other = builtinHardware(id);
         if (other.kind == DeviceKind::Lpu) {
             DeploymentOptions automatic = options;
             automatic.chips = 0;
             automatic.tensorParallel = 0;
-            result.comparison.push_back(summarizeLpu(other, simulateLpu(model, other, automatic), automatic));
+            result.comparison.push_back(
+                summarizeLpu(other, simulateLpu(model, other, automatic, settings.cancel), automatic));
         } else {
             result.comparison.push_back(
                 summarizeRoofline(other, simulateRoofline(model, other, options, settings.efficiency)));
@@ -207,7 +234,8 @@ namespace {
 nlohmann::json summaryJson(const DeviceSummary& s) {
     nlohmann::json layers = nlohmann::json::array();
     for (std::size_t i = 0; i < s.perLayerUs.size(); ++i)
-        layers.push_back({{"layer", s.perLayerUs[i].first}, {"time_us", s.perLayerUs[i].second},
+        layers.push_back({{"layer", s.perLayerUs[i].first},
+                          {"time_us", s.perLayerUs[i].second},
                           {"bound", s.perLayerBound[i]}});
     return {{"hardware", s.hardwareId},
             {"hardware_name", s.hardwareName},
@@ -232,10 +260,18 @@ nlohmann::json summaryJson(const DeviceSummary& s) {
 nlohmann::json toJson(const SimulationResult& r, bool includeSchedule) {
     nlohmann::json out = summaryJson(r.summary);
     const auto& m = r.model;
-    out["model"] = {{"id", m.id},          {"name", m.name},       {"source", m.source},
-                    {"layers", m.layers},  {"hidden", m.hidden},   {"ffn", m.ffn},
-                    {"heads", m.heads},    {"kv_heads", m.kvHeads}, {"head_dim", m.headDim},
-                    {"vocab", m.vocab},    {"experts", m.experts}, {"experts_per_token", m.expertsPerToken},
+    out["model"] = {{"id", m.id},
+                    {"name", m.name},
+                    {"source", m.source},
+                    {"layers", m.layers},
+                    {"hidden", m.hidden},
+                    {"ffn", m.ffn},
+                    {"heads", m.heads},
+                    {"kv_heads", m.kvHeads},
+                    {"head_dim", m.headDim},
+                    {"vocab", m.vocab},
+                    {"experts", m.experts},
+                    {"experts_per_token", m.expertsPerToken},
                     {"parameters", m.totalParams()}};
     out["precision"] = {{"weights", formatName(r.options.precision.weights)},
                         {"kv_cache", formatName(r.options.precision.kvCache)},
@@ -261,10 +297,11 @@ nlohmann::json toJson(const SimulationResult& r, bool includeSchedule) {
                                 {"explanation", l.plan.explanation},
                                 {"sram_per_chip", l.plan.sramPerChip},
                                 {"usable_per_chip", l.plan.usablePerChip},
-                                {"chips_without", {{"weights", l.plan.chipsWithoutWeights},
-                                                   {"kv_cache", l.plan.chipsWithoutKv},
-                                                   {"activations", l.plan.chipsWithoutActivations},
-                                                   {"instructions", l.plan.chipsWithoutInstructions}}}};
+                                {"chips_without",
+                                 {{"weights", l.plan.chipsWithoutWeights},
+                                  {"kv_cache", l.plan.chipsWithoutKv},
+                                  {"activations", l.plan.chipsWithoutActivations},
+                                  {"instructions", l.plan.chipsWithoutInstructions}}}};
         out["partition"] = {{"chips", l.partition.chips},
                             {"tensor_parallel", l.partition.tensorParallel},
                             {"pipeline_stages", l.partition.stages},
@@ -283,16 +320,21 @@ nlohmann::json toJson(const SimulationResult& r, bool includeSchedule) {
         for (const auto& t : l.decode.layers) {
             nlohmann::json parts = nlohmann::json::object();
             for (int k = 0; k < kBoundKinds; ++k)
-                parts[std::string(boundKindName(static_cast<BoundKind>(k)))] = t.breakdownUs[static_cast<std::size_t>(k)];
-            waterfall.push_back({{"layer", t.layer}, {"stage", t.stage}, {"start_cycle", t.startCycle},
-                                 {"end_cycle", t.endCycle}, {"breakdown_us", parts}});
+                parts[std::string(boundKindName(static_cast<BoundKind>(k)))] =
+                    t.breakdownUs[static_cast<std::size_t>(k)];
+            waterfall.push_back({{"layer", t.layer},
+                                 {"stage", t.stage},
+                                 {"start_cycle", t.startCycle},
+                                 {"end_cycle", t.endCycle},
+                                 {"breakdown_us", parts}});
         }
         out["bound_waterfall"] = waterfall;
         nlohmann::json chips = nlohmann::json::array();
         for (std::size_t c = 0; c < l.residency.chips.size(); ++c) {
             const auto& a = l.residency.chips[c];
             std::string map;
-            for (auto s : l.residency.slices[c]) map.push_back(sliceContentCode(s));
+            for (auto s : l.residency.slices[c])
+                map.push_back(sliceContentCode(s));
             chips.push_back({{"chip", a.chip},
                              {"role", chipRoleName(a.role)},
                              {"stage", a.stage},
@@ -308,21 +350,34 @@ nlohmann::json toJson(const SimulationResult& r, bool includeSchedule) {
         }
         out["residency"] = {{"slices_per_chip", l.residency.slicesPerChip},
                             {"slice_bytes", l.residency.sliceBytes},
-                            {"legend", {{"I", "instructions"}, {"W", "weights"}, {"K", "kv cache"},
-                                        {"A", "activations"}, {".", "free"}}},
+                            {"legend",
+                             {{"I", "instructions"},
+                              {"W", "weights"},
+                              {"K", "kv cache"},
+                              {"A", "activations"},
+                              {".", "free"}}},
                             {"context_limit_tokens", l.residency.contextLimitTokens},
                             {"chips", chips}};
         if (includeSchedule) {
             nlohmann::json ops = nlohmann::json::array();
             for (const auto& op : l.decode.ops)
-                ops.push_back({{"chip", op.chip}, {"unit", unitKindName(op.unit)}, {"index", op.unitIndex},
-                               {"kind", opKindName(op.kind)}, {"label", op.label}, {"layer", op.layer},
-                               {"start", op.start}, {"end", op.end}, {"ready", op.readyAt}, {"peer", op.peerChip}});
+                ops.push_back({{"chip", op.chip},
+                               {"unit", unitKindName(op.unit)},
+                               {"index", op.unitIndex},
+                               {"kind", opKindName(op.kind)},
+                               {"label", op.label},
+                               {"layer", op.layer},
+                               {"start", op.start},
+                               {"end", op.end},
+                               {"ready", op.readyAt},
+                               {"peer", op.peerChip},
+                               {"peers", op.peerCount}});
             out["schedule"]["op_list"] = ops;
         }
     }
     nlohmann::json comparison = nlohmann::json::array();
-    for (const auto& c : r.comparison) comparison.push_back(summaryJson(c));
+    for (const auto& c : r.comparison)
+        comparison.push_back(summaryJson(c));
     out["comparison"] = comparison;
     return out;
 }

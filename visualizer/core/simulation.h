@@ -9,6 +9,7 @@
 #include "visualizer/core/roofline.h"
 #include "visualizer/core/schedule.h"
 
+#include <atomic>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
@@ -32,10 +33,10 @@ ResidencyMap buildResidency(const HardwareDescription& hw, const std::vector<Chi
                             const DeploymentOptions& options);
 
 struct Economics {
-    double powerWatts = 0;              // whole deployment
-    double costPerHour = 0;             // whole deployment
-    double energyPerTokenJoules = 0;    // at the simulated aggregate throughput
-    double costPerMillionTokens = 0;    // USD
+    double powerWatts = 0;           // whole deployment
+    double costPerHour = 0;          // whole deployment
+    double energyPerTokenJoules = 0; // at the simulated aggregate throughput
+    double costPerMillionTokens = 0; // USD
 };
 Economics economicsFor(const HardwareDescription& hw, int devices, double throughputTokensPerSec);
 
@@ -43,12 +44,12 @@ struct LpuResult {
     CapacityPlan plan;
     Partition partition;
     ResidencyMap residency;
-    Schedule decode;              // one micro-batch decode step, every op of every chip
-    int microBatches = 1;         // in flight through the pipeline
+    Schedule decode;      // one micro-batch decode step, every op of every chip
+    int microBatches = 1; // in flight through the pipeline
     int microBatchRows = 1;
     std::int64_t stageCycles = 0; // longest pipeline stage at decode
     int prefillChunk = 1;
-    double prefillLatencyMs = 0;  // one chunk through all stages
+    double prefillLatencyMs = 0; // one chunk through all stages
 };
 
 // The numbers every device reports, side by side.
@@ -80,8 +81,11 @@ struct SimulationResult {
 };
 
 struct SimulationSettings {
-    double efficiency = 0.75;                // roofline MBU/MFU for GPU/CPU
-    std::vector<std::string> compareWith;    // built-in hardware ids simulated alongside
+    double efficiency = 0.75;             // roofline MBU/MFU for GPU/CPU
+    std::vector<std::string> compareWith; // built-in hardware ids simulated alongside
+    // Raised by another thread to drop a run that is no longer wanted: simulate() then throws
+    // SimulationCancelled (checked between layers of every pass). Must outlive the call.
+    const std::atomic<bool>* cancel = nullptr;
 };
 
 SimulationResult simulate(const ModelArchitecture& model, const HardwareDescription& hw,
