@@ -1,10 +1,12 @@
 #include "engine/model/inference_context.h"
 
+#include "engine/model/attention_avx512.h"
 #include "engine/model/kv_cache.h"
 #include "engine/model/ops.h"
-#include "engine/tensor/fp16.h"
 #include "engine/telemetry/cost_model.h"
+#include "engine/tensor/fp16.h"
 #include "engine/tensor/matmul.h"
+#include "engine/tensor/quant_dot.h"
 #include "engine/util/mapping_guard.h"
 
 #include <tbb/blocked_range.h>
@@ -22,6 +24,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -79,6 +82,11 @@ const float* fp16Table() {
 static_assert(static_cast<int>(telemetry::OpKind::OutputHead) == static_cast<int>(ForwardOp::OutputHead) &&
               static_cast<int>(telemetry::OpKind::FfnDown) == static_cast<int>(ForwardOp::Down) &&
               static_cast<int>(telemetry::OpKind::Embedding) == static_cast<int>(ForwardOp::Embedding));
+
+// The AVX-512 attention kernels (attention_avx512.h) run unless the portable kernels are forced.
+bool attentionKernelsEnabled() {
+    return avx512KernelsAvailable() && !portableKernelsForced();
+}
 
 float roundToFp16(float value) {
     return fp16ToFloat(floatToFp16(value));
@@ -301,6 +309,13 @@ void InferenceContext::Impl::storeKv(std::int32_t layer, std::int32_t tokenCount
     const std::size_t count = static_cast<std::size_t>(tokenCount) * static_cast<std::size_t>(config.kvDim());
     Stored* keys = cache.keys<Stored>(layer, start);
     Stored* values = cache.values<Stored>(layer, start);
+    if constexpr (std::is_same_v<Stored, std::uint16_t>) {
+        if (attentionKernelsEnabled()) {
+            attention_avx512::floatsToF16(scratch.keys.data(), keys, count);
+            attention_avx512::floatsToF16(scratch.values.data(), values, count);
+            return;
+        }
+    }
     for (std::size_t i = 0; i < count; ++i) {
         keys[i] = Elements::store(scratch.keys[i]);
         values[i] = Elements::store(scratch.values[i]);
@@ -324,6 +339,27 @@ void InferenceContext::Impl::attention(std::int32_t layer, std::int32_t tokenCou
     const std::size_t scratchSize =
         static_cast<std::size_t>(cache.contextLength()) + static_cast<std::size_t>(headDim);
 
+    if (attentionKernelsEnabled()) {
+        // AVX-512: vectorized dot products and value sums (attention_avx512.h), same roundings.
+        forEach(tokenCount * config.headCount, [&](std::int32_t task) {
+            const std::int32_t t = task / config.headCount;
+            const std::int32_t h = task % config.headCount;
+            const std::int64_t kvOffset = static_cast<std::int64_t>(h / groupSize) * headDim;
+            const std::int32_t visible = start + t + 1;
+            std::vector<float>& local = scores.local();
+            if (local.size() < scratchSize) local.resize(scratchSize);
+            const attention_avx512::Head head{keys + kvOffset, values + kvOffset, kvDim, headDim,
+                                              std::is_same_v<Stored, std::uint16_t>};
+            attention_avx512::scores(head,
+                                     scratch.query.data() + t * qDim + static_cast<std::int64_t>(h) * headDim,
+                                     visible, scale, local.data());
+            ops::softmax(local.data(), visible);
+            attention_avx512::weightedValues(head, local.data(), visible,
+                                             scratch.attention.data() + t * qDim +
+                                                 static_cast<std::int64_t>(h) * headDim);
+        });
+        return;
+    }
     forEach(tokenCount * config.headCount, [&](std::int32_t task) {
         const std::int32_t t = task / config.headCount;
         const std::int32_t h = task % config.headCount;

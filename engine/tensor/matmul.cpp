@@ -123,7 +123,7 @@ void matMulBlock32Avx512(const WeightMatrix& w, const float* x, std::int64_t nTo
     std::vector<ActivationBlock32> quantized(static_cast<std::size_t>(nBlocks * nTokens));
     forEachPiece(nTokens, [&](std::int64_t first, std::int64_t last) {
         for (std::int64_t t = first; t < last; ++t)
-            quantizeActivationsQ8_0(x + t * w.cols, quantized.data() + t * nBlocks, w.cols);
+            avx512::quantizeActivationsQ8_0(x + t * w.cols, quantized.data() + t * nBlocks, w.cols);
     });
     auto blockSum = [](const ActivationBlock32& block) {
         std::int32_t sum = 0;

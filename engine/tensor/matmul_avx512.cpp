@@ -1,5 +1,6 @@
 #include "engine/tensor/matmul_avx512.h"
 
+#include "engine/tensor/activation_quant.h"
 #include "engine/tensor/block_layouts.h"
 
 #include <immintrin.h>
@@ -34,7 +35,8 @@ inline float addSuperBlockInline(float sum, std::int32_t isum, std::int32_t minS
     const float dmin = activationD * halfToFloat(weightDmin);
     return sum + (d * static_cast<float>(isum) - dmin * static_cast<float>(minSum));
 }
-inline float addSuperBlockSymmetricInline(float sum, std::int32_t isum, std::uint16_t weightD, float activationD) {
+inline float addSuperBlockSymmetricInline(float sum, std::int32_t isum, std::uint16_t weightD,
+                                          float activationD) {
     return sum + halfToFloat(weightD) * activationD * static_cast<float>(isum);
 }
 
@@ -240,6 +242,30 @@ void matMulBlock32Panel(const std::uint8_t* expanded, const float* scales, std::
     for (; r < rows; ++r)
         panelTile<1>(expanded + r * rowStride, scales + r * nBlocks, nBlocks, panel, firstRow + r, y,
                      yStride);
+}
+
+void quantizeActivationsQ8_0(const float* x, void* blocks, std::int64_t n) {
+    auto* out = static_cast<ActivationBlock32*>(blocks);
+    const __m512 absMask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7FFFFFFF));
+    for (std::int64_t b = 0; b < n / 32; ++b, x += 32) {
+        const __m512 lo = _mm512_loadu_ps(x);
+        const __m512 hi = _mm512_loadu_ps(x + 16);
+        const float amax =
+            _mm512_reduce_max_ps(_mm512_max_ps(_mm512_and_ps(lo, absMask), _mm512_and_ps(hi, absMask)));
+        const float d = amax / 127.0f;
+        const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        const __m512 scale = _mm512_set1_ps(id);
+        // cvtps_epi32 rounds to nearest even under the default MXCSR, as std::nearbyint does.
+        const __m512i qlo = _mm512_cvtps_epi32(_mm512_mul_ps(lo, scale));
+        const __m512i qhi = _mm512_cvtps_epi32(_mm512_mul_ps(hi, scale));
+        ActivationBlock32& block = out[b];
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(block.qs), _mm512_cvtepi32_epi8(qlo));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(block.qs + 16), _mm512_cvtepi32_epi8(qhi));
+        const std::int32_t sum = _mm512_reduce_add_epi32(_mm512_add_epi32(qlo, qhi));
+        constexpr int kRound = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+        block.d = _cvtsh_ss(_cvtss_sh(d, kRound));
+        block.s = _cvtsh_ss(_cvtss_sh(d * static_cast<float>(sum), kRound));
+    }
 }
 
 // Q4_K: per super-block isum = sum_j scale_j * (q_j . a_j) over 8 sub-blocks of 32, minSum = sum_j min_j *

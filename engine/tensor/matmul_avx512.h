@@ -53,6 +53,10 @@ void matMulBlock32Panel(const std::uint8_t* expanded, const float* scales, std::
                         std::int64_t rows, const Block32Panel& panel, std::int64_t firstRow, float* y,
                         std::int64_t yStride);
 
+// Quantizes n values (a multiple of 32) to ActivationBlock32 (activation_quant.h) exactly as
+// quantizeActivationsQ8_0 does, bit for bit: the same amax, d, 1/d, round-half-even and fp16 roundings.
+void quantizeActivationsQ8_0(const float* x, void* blocks, std::int64_t n);
+
 // Rows-in-row dot products for the K-quants against one token's Q8_K activations (BlockQ8_K array, natural
 // layout). For Q4_K the activations must be reordered per 128 values as [0..31, 64..95, 32..63, 96..127]
 // (see reorderQ8KForQ4K). y[r - rowBegin] for rows [rowBegin, rowEnd).

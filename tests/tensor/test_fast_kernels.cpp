@@ -2,7 +2,9 @@
 // portable kernels, bit for bit, on awkward shapes: odd block counts, row counts that are not multiples of
 // the 16-row groups or 48-row strips, token counts around the 8-token switch and the 16-token panels.
 #include "engine/gguf/gguf_file.h"
+#include "engine/tensor/activation_quant.h"
 #include "engine/tensor/matmul.h"
+#include "engine/tensor/matmul_avx512.h"
 #include "engine/tensor/quant_dot.h"
 #include "engine/tensor/quantize.h"
 #include "engine/tensor/weight_matrix.h"
@@ -13,6 +15,7 @@
 
 #include <tbb/task_arena.h>
 
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -77,6 +80,28 @@ private slots:
             x[3] = 0.0f; // a block with a zero and, below, an all-zero block (scale 0)
             if (nTokens > 1) std::fill(x.begin() + cols, x.begin() + cols + 32, 0.0f);
             QVERIFY2(fastEqualsPortable(w, x, nTokens), qPrintable(QString("%1 tokens").arg(nTokens)));
+        }
+    }
+
+    // The AVX-512 activation quantizer against quantizeActivationsQ8_0, every byte of every block, on
+    // Gaussian values of several magnitudes with zero blocks, exact .5 ties and tiny and huge values.
+    void activationQuantizerEqualsPortable() {
+        if (!wb::avx512KernelsAvailable()) QSKIP("no AVX-512 VNNI on this CPU");
+        for (float sigma : {1e-6f, 0.02f, 1.0f, 300.0f}) {
+            auto x = gaussian(32 * 41, 11, sigma);
+            std::fill(x.begin() + 64, x.begin() + 96, 0.0f); // all-zero block: d = 0
+            for (int j = 0; j < 32; ++j)                     // q = x * 127/amax lands exactly on .5 ties
+                x[static_cast<std::size_t>(128 + j)] = (j == 0 ? 127.0f : static_cast<float>(j % 9) + 0.5f);
+            x[200] = 1e30f;
+            x[300] = -1e-30f;
+            std::vector<wb::ActivationBlock32> fast(41), portable(41);
+            std::memset(fast.data(), 0x5A, fast.size() * sizeof(wb::ActivationBlock32));
+            std::memset(portable.data(), 0x5A, portable.size() * sizeof(wb::ActivationBlock32));
+            wb::avx512::quantizeActivationsQ8_0(x.data(), fast.data(), static_cast<std::int64_t>(x.size()));
+            wb::quantizeActivationsQ8_0(x.data(), portable.data(), static_cast<std::int64_t>(x.size()));
+            QVERIFY2(std::memcmp(fast.data(), portable.data(), fast.size() * sizeof(wb::ActivationBlock32)) ==
+                         0,
+                     qPrintable(QString("sigma %1").arg(double(sigma))));
         }
     }
 

@@ -1,0 +1,157 @@
+// The AVX-512 attention kernels (engine/model/attention_avx512.h) against the attention formula evaluated
+// here in double, on F16 and F32 caches, with head sizes that are not multiples of 16 lanes, interleaved
+// heads (stride > head size) and 1..70 visible positions; and the F16 store against wb::floatToFp16 bit for
+// bit. Skipped on CPUs without AVX-512 VNNI (the scalar attention runs there).
+#include "engine/model/attention_avx512.h"
+#include "engine/tensor/fp16.h"
+#include "engine/tensor/quant_dot.h"
+
+#include <QtTest>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+using namespace wb;
+
+namespace {
+
+std::vector<float> gaussian(std::size_t n, unsigned seed, float sigma) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> dist(0.0f, sigma);
+    std::vector<float> x(n);
+    for (auto& v : x)
+        v = dist(rng);
+    return x;
+}
+
+double roundF16(double v) {
+    return fp16ToFloat(floatToFp16(static_cast<float>(v)));
+}
+
+} // namespace
+
+class TestAttentionKernels : public QObject {
+    Q_OBJECT
+private slots:
+    void init() {
+        if (!avx512KernelsAvailable()) QSKIP("no AVX-512 VNNI on this CPU: the scalar attention runs");
+    }
+
+    void matchesFormula_data() {
+        QTest::addColumn<bool>("f16");
+        QTest::addColumn<int>("headDim");
+        QTest::addColumn<int>("stride");
+        for (bool f16 : {true, false}) {
+            const char* type = f16 ? "f16" : "f32";
+            QTest::newRow(qPrintable(QString("%1 dim 64 stride 256").arg(type))) << f16 << 64 << 256;
+            QTest::newRow(qPrintable(QString("%1 dim 5").arg(type))) << f16 << 5 << 5;
+            QTest::newRow(qPrintable(QString("%1 dim 72 stride 150").arg(type))) << f16 << 72 << 150;
+            QTest::newRow(qPrintable(QString("%1 dim 300 (wide)").arg(type))) << f16 << 300 << 300;
+        }
+    }
+    void matchesFormula() {
+        QFETCH(bool, f16);
+        QFETCH(int, headDim);
+        QFETCH(int, stride);
+        constexpr int kPositions = 70;
+        const auto keyValues = gaussian(static_cast<std::size_t>(kPositions) * stride, 3, 1.0f);
+        const auto valueValues = gaussian(static_cast<std::size_t>(kPositions) * stride, 4, 1.0f);
+        const auto query = gaussian(static_cast<std::size_t>(headDim), 5, 1.0f);
+        std::vector<std::uint16_t> keys16(keyValues.size()), values16(valueValues.size());
+        for (std::size_t i = 0; i < keyValues.size(); ++i) {
+            keys16[i] = floatToFp16(keyValues[i]);
+            values16[i] = floatToFp16(valueValues[i]);
+        }
+        // Elements as the kernel sees them (F16 storage rounds them).
+        auto key = [&](int p, int d) -> double {
+            const std::size_t i = static_cast<std::size_t>(p) * stride + d;
+            return f16 ? fp16ToFloat(keys16[i]) : keyValues[i];
+        };
+        auto value = [&](int p, int d) -> double {
+            const std::size_t i = static_cast<std::size_t>(p) * stride + d;
+            return f16 ? fp16ToFloat(values16[i]) : valueValues[i];
+        };
+        const attention_avx512::Head head{
+            f16 ? static_cast<const void*>(keys16.data()) : keyValues.data(),
+            f16 ? static_cast<const void*>(values16.data()) : valueValues.data(), stride, headDim, f16};
+        const float scale = 1.0f / std::sqrt(static_cast<float>(headDim));
+        for (int visible : {1, 2, 15, 16, 17, 33, kPositions}) {
+            std::vector<float> scores(static_cast<std::size_t>(visible));
+            attention_avx512::scores(head, query.data(), visible, scale, scores.data());
+            for (int p = 0; p < visible; ++p) {
+                double dot = 0.0, magnitude = 0.0;
+                for (int d = 0; d < headDim; ++d) {
+                    const double q = f16 ? roundF16(query[static_cast<std::size_t>(d)]) : query[d];
+                    dot += q * key(p, d);
+                    magnitude += std::abs(q * key(p, d));
+                }
+                const double expected = dot * scale;
+                QVERIFY2(std::abs(scores[static_cast<std::size_t>(p)] - expected) <=
+                             1e-6 * magnitude * scale + 1e-7,
+                         qPrintable(QString("score %1 of %2: %3 vs %4")
+                                        .arg(p)
+                                        .arg(visible)
+                                        .arg(scores[static_cast<std::size_t>(p)])
+                                        .arg(expected)));
+            }
+            // Weights that sum to one (any values work; these are not exactly representable in F16).
+            std::vector<float> weights(static_cast<std::size_t>(visible));
+            for (int p = 0; p < visible; ++p)
+                weights[static_cast<std::size_t>(p)] =
+                    (1.0f + 0.37f * static_cast<float>(p % 7)) / (2.2f * visible);
+            std::vector<float> out(static_cast<std::size_t>(headDim) + 1, 12345.0f);
+            attention_avx512::weightedValues(head, weights.data(), visible, out.data());
+            for (int d = 0; d < headDim; ++d) {
+                double expected = 0.0, magnitude = 0.0;
+                for (int p = 0; p < visible; ++p) {
+                    const double w = f16 ? roundF16(weights[static_cast<std::size_t>(p)])
+                                         : weights[static_cast<std::size_t>(p)];
+                    expected += w * value(p, d);
+                    magnitude += std::abs(w * value(p, d));
+                }
+                QVERIFY2(std::abs(out[static_cast<std::size_t>(d)] - expected) <= 1e-6 * magnitude + 1e-7,
+                         qPrintable(QString("value dim %1 of %2").arg(d).arg(visible)));
+            }
+            QCOMPARE(out[static_cast<std::size_t>(headDim)], 12345.0f); // nothing written past the head
+        }
+    }
+
+    void f16StoreIsBitIdentical() {
+        std::vector<float> in = gaussian(1000 + 7, 9, 3.0f);
+        // Ties, subnormals, overflow, infinities, zeros of both signs.
+        const float specials[] = {0.0f,
+                                  -0.0f,
+                                  65504.0f,
+                                  65519.0f,
+                                  65520.0f,
+                                  -70000.0f,
+                                  1e-5f,
+                                  -6.1e-5f,
+                                  5.96e-8f,
+                                  2.98e-8f,
+                                  1e-9f,
+                                  1.00048828125f,
+                                  1.0014648f,
+                                  std::numeric_limits<float>::infinity(),
+                                  -std::numeric_limits<float>::infinity(),
+                                  3.0f};
+        for (std::size_t i = 0; i < std::size(specials); ++i)
+            in[i * 17] = specials[i];
+        for (std::size_t n :
+             {std::size_t{0}, std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{17}, in.size()}) {
+            std::vector<std::uint16_t> out(in.size(), 0xABCD);
+            attention_avx512::floatsToF16(in.data(), out.data(), n);
+            for (std::size_t i = 0; i < n; ++i)
+                QVERIFY2(out[i] == floatToFp16(in[i]),
+                         qPrintable(QString("value %1 (%2)").arg(i).arg(in[i])));
+            for (std::size_t i = n; i < out.size(); ++i)
+                QCOMPARE(out[i], std::uint16_t{0xABCD});
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestAttentionKernels)
+#include "test_attention_kernels.moc"
