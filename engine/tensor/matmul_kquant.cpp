@@ -51,8 +51,11 @@ void generationPasses(const WeightMatrix& w, KType type, const std::vector<block
     }
     const std::int64_t groups = (w.rows + kRowGroup - 1) / kRowGroup;
     forEachPiece(groups, [&](std::int64_t first, std::int64_t last) {
-        std::vector<CacheLine> scratch(
-            static_cast<std::size_t>(nBlocks) * avx512k::kMatVecScratchBytesPerBlock / sizeof(CacheLine) + 1);
+        // Per-thread scratch, kept between products (no allocation or zeroing per call).
+        thread_local std::vector<CacheLine> scratch;
+        const std::size_t lines =
+            static_cast<std::size_t>(nBlocks) * avx512k::kMatVecScratchBytesPerBlock / sizeof(CacheLine) + 1;
+        if (scratch.size() < lines) scratch.resize(lines);
         const std::int64_t rowBegin = first * kRowGroup, rowEnd = std::min(w.rows, last * kRowGroup);
         for (std::int64_t t = 0; t < nTokens; ++t)
             avx512k::matVecK(type, w.data, w.rowBytes, nBlocks, activations.data() + t * nBlocks,

@@ -94,6 +94,43 @@ float dotQ4_K(const std::uint8_t* row, const BlockQ8_K* a, std::int64_t nBlocks)
     return sum;
 }
 
+// Q5_K: as Q4_K with the fifth bit of each level from qh (bit 2g for the low nibbles of group g, 2g+1 for the
+// high ones); levels 0..31, so vpmaddubsw cannot saturate (31 * 127 * 2 < 32767).
+float dotQ5_K(const std::uint8_t* row, const BlockQ8_K* a, std::int64_t nBlocks) {
+    const __m256i lowMask = _mm256_set1_epi8(0x0F);
+    const __m256i one = _mm256_set1_epi8(1);
+    float sum = 0.0f;
+    for (std::int64_t b = 0; b < nBlocks; ++b) {
+        BlockQ5_K w;
+        std::memcpy(&w, row + b * static_cast<std::int64_t>(sizeof(BlockQ5_K)), sizeof(w));
+        const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.qh));
+        int isum = 0, minSum = 0;
+        for (int group = 0; group < 4; ++group) {
+            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.qs + 32 * group));
+            const __m256i bitLow = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * group)), one);
+            const __m256i bitHigh =
+                _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * group + 1)), one);
+            const __m256i low = _mm256_or_si256(_mm256_and_si256(q, lowMask), _mm256_slli_epi16(bitLow, 4));
+            const __m256i high = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), lowMask),
+                                                 _mm256_slli_epi16(bitHigh, 4));
+            const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[b].qs + 64 * group));
+            const __m256i x1 =
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[b].qs + 64 * group + 32));
+            const int lowSum = horizontalSum(dotUnsignedSigned(low, x0));
+            const int highSum = horizontalSum(dotUnsignedSigned(high, x1));
+            std::uint8_t sc = 0, mn = 0;
+            unpackScaleMinK4(2 * group, w.scales, sc, mn);
+            isum += sc * lowSum;
+            minSum += mn * (a[b].bsums[4 * group] + a[b].bsums[4 * group + 1]);
+            unpackScaleMinK4(2 * group + 1, w.scales, sc, mn);
+            isum += sc * highSum;
+            minSum += mn * (a[b].bsums[4 * group + 2] + a[b].bsums[4 * group + 3]);
+        }
+        sum = addSuperBlock(sum, isum, minSum, w.d, w.dmin, a[b].d);
+    }
+    return sum;
+}
+
 // Sum of lanes 0-3 (elements 0..15) and lanes 4-7 (elements 16..31) of a dotUnsignedSigned result.
 inline void halfSums(__m256i v, int& first, int& second) {
     alignas(32) int lanes[8];
@@ -142,7 +179,7 @@ float dotQ6_K(const std::uint8_t* row, const BlockQ8_K* a, std::int64_t nBlocks)
 
 bool hasAvx2Kernel(GgmlType weightType) {
     return weightType == GgmlType::Q8_0 || weightType == GgmlType::Q4_0 || weightType == GgmlType::Q4_K ||
-           weightType == GgmlType::Q6_K;
+           weightType == GgmlType::Q5_K || weightType == GgmlType::Q6_K;
 }
 
 float quantizedDotAvx2(GgmlType weightType, const std::uint8_t* row, const void* activations,
@@ -156,6 +193,8 @@ float quantizedDotAvx2(GgmlType weightType, const std::uint8_t* row, const void*
         return dotQ4_0(row, a32, n / 32);
     case GgmlType::Q4_K:
         return dotQ4_K(row, aK, n / kQK_K);
+    case GgmlType::Q5_K:
+        return dotQ5_K(row, aK, n / kQK_K);
     case GgmlType::Q6_K:
         return dotQ6_K(row, aK, n / kQK_K);
     default:

@@ -5,6 +5,7 @@
 // counts around the panel switch and the 16-token panels; real tensors of the zoo files (quantized by
 // llama.cpp) on one and two threads.
 #include "engine/gguf/gguf_file.h"
+#include "engine/tensor/activation_quant.h"
 #include "engine/tensor/matmul.h"
 #include "engine/tensor/quant_dot.h"
 #include "engine/tensor/quantize.h"
@@ -147,6 +148,38 @@ private slots:
         }
         QVERIFY(checked >= 30);
         qInfo("%d K-quant zoo tensors bit-identical to the portable kernels", checked);
+    }
+
+    // The per-row AVX2 dot products (quant_dot_avx2.cpp; used where AVX-512 VNNI is missing) on every row of
+    // the zoo's Q4_K, Q5_K and Q6_K tensors.
+    void avx2RowKernelsEqualPortable() {
+        WB_REQUIRE_MODEL("zoo/zoo-llama-q4_k_m.gguf", anyPath);
+        if (!wb::avx2KernelsAvailable()) QSKIP("no AVX2 on this CPU: the AVX2 kernels are unused");
+        int checked = 0;
+        for (const char* relative :
+             {"zoo/zoo-llama-q4_k_m.gguf", "zoo/zoo-llama-q5_k.gguf", "zoo/zoo-llama-q6_k.gguf"}) {
+            WB_REQUIRE_MODEL(relative, filePath);
+            const auto file = wb::gguf::GgufFile::open(filePath.toStdString());
+            for (const auto& info : file.tensors()) {
+                const auto w = wb::WeightMatrix::fromTensor(file, info);
+                if (w.type != GgmlType::Q4_K && w.type != GgmlType::Q5_K && w.type != GgmlType::Q6_K)
+                    continue;
+                const auto x = gaussian(static_cast<std::size_t>(w.cols), 400, 1.0f);
+                std::vector<wb::blocks::BlockQ8_K> a(static_cast<std::size_t>(w.cols / 256));
+                wb::quantizeActivationsQ8_K(x.data(), a.data(), w.cols);
+                for (std::int64_t r = 0; r < w.rows; ++r) {
+                    const float fast = wb::quantizedDot(w.type, w.rowData(r), a.data(), w.cols);
+                    const float portable = wb::quantizedDotPortable(w.type, w.rowData(r), a.data(), w.cols);
+                    QVERIFY2(std::memcmp(&fast, &portable, sizeof(float)) == 0,
+                             qPrintable(QString("%1 %2 row %3")
+                                            .arg(relative)
+                                            .arg(QString::fromStdString(info.name))
+                                            .arg(r)));
+                }
+                ++checked;
+            }
+        }
+        QVERIFY(checked >= 20);
     }
 };
 
