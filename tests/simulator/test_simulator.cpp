@@ -4,6 +4,7 @@
 #include "visualizer/core/cpu_probe.h"
 #include "visualizer/core/hardware.h"
 #include "visualizer/core/lpu_compiler.h"
+#include "visualizer/core/measured_comparison.h"
 #include "visualizer/core/model_arch.h"
 #include "visualizer/core/planner.h"
 #include "visualizer/core/roofline.h"
@@ -18,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <set>
 #include <tuple>
 
 using namespace wb::sim;
@@ -430,6 +432,122 @@ private slots:
         QCOMPARE(&measureLocalCpu(), &first);
         const auto r = simulate(modelPreset("tinyllama-1.1b"), cpu, int8Options(), {});
         QVERIFY(r.summary.note.find("measured") != std::string::npos);
+    }
+
+    // This CPU: the roofline prediction next to the engine's measured per-layer times of the same file.
+    void measuredComparisonOnARealRun() {
+        WB_REQUIRE_MODEL("stories260K.gguf", path);
+        QProcess iwb;
+        iwb.start(wb::test::iwbPath(), {"simulate", "--model", path, "--hardware", "cpu-local", "--measure",
+                                        "-n", "12", "-t", "1", "--compare", "none", "--json"});
+        QVERIFY(iwb.waitForFinished(120000));
+        QCOMPARE(iwb.exitCode(), 0);
+        const auto doc = QJsonDocument::fromJson(iwb.readAllStandardOutput());
+        QVERIFY(doc.isObject());
+        const auto measuredJson = doc.object()["measured"].toObject();
+        // stories260K: all F32, 5 blocks; greedy from "Once upon a time" runs past 12 tokens.
+        QCOMPARE(measuredJson["bytes_per_weight"].toDouble(), 4.0);
+        QCOMPARE(doc.object()["precision"].toObject()["weights"].toString(), QString("fp32"));
+        QCOMPARE(measuredJson["threads"].toInt(), 1);
+        QCOMPARE(measuredJson["generated_tokens"].toInt(), 11); // the first token's latency holds no pass
+        const auto rowsJson = measuredJson["per_layer"].toArray();
+        QCOMPARE(rowsJson.size(), 6);
+        QCOMPARE(rowsJson[5].toObject()["name"].toString(), QString("output"));
+
+        // Feed the measured numbers of that run to the pure function with this process' prediction.
+        MeasuredRun run;
+        for (int i = 0; i < 5; ++i)
+            run.layerMs.push_back(rowsJson[i].toObject()["measured_ms"].toDouble());
+        run.outsideMs = rowsJson[5].toObject()["measured_ms"].toDouble();
+        for (const auto& op : measuredJson["ops"].toArray())
+            run.opMs.emplace_back(op.toObject()["op"].toString().toStdString(),
+                                  op.toObject()["measured_ms"].toDouble());
+        run.generatedTokens = measuredJson["generated_tokens"].toInt();
+        run.tokenLatencyMs = measuredJson["measured_token_ms"].toDouble();
+        run.tokensPerSecond = measuredJson["measured_tokens_per_s"].toDouble();
+        run.threads = 1;
+        for (double ms : run.layerMs)
+            QVERIFY(ms > 0);
+        QVERIFY(run.outsideMs > 0);
+        QVERIFY(std::abs(run.tokensPerSecond * run.tokenLatencyMs - 1000) < 1e-6 * 1000);
+        // Every matrix of a block was timed.
+        std::set<std::string> ops;
+        for (const auto& [op, ms] : run.opMs)
+            ops.insert(op);
+        for (const char* op : {"q_proj", "k_proj", "v_proj", "o_proj", "attention", "ffn_gate", "ffn_up",
+                               "ffn_down", "output_head", "sampling"})
+            QVERIFY2(ops.count(op) == 1, op);
+
+        const auto model = modelFromGguf(path.toStdString());
+        auto o = int8Options();
+        o.precision.weights = NumberFormat::Fp32;
+        o.context = 20;
+        const auto predicted = simulate(model, builtinHardware("cpu-local"), o, {}).summary;
+        const auto c = compareWithMeasurement(predicted, run);
+        QCOMPARE(static_cast<int>(c.rows.size()), 6);
+        double predictedSum = 0, measuredSum = 0;
+        for (std::size_t i = 0; i < c.rows.size(); ++i) {
+            const auto& row = c.rows[i];
+            QCOMPARE(row.layer, static_cast<int>(i));
+            QCOMPARE(row.predictedMs, predicted.perLayerUs[i].second / 1e3);
+            QVERIFY(row.predictedMs > 0);
+            QCOMPARE(row.ratio, row.measuredMs / row.predictedMs);
+            predictedSum += row.predictedMs;
+            measuredSum += row.measuredMs;
+        }
+        QCOMPARE(c.rows[4].measuredMs, run.layerMs[4]);
+        QCOMPARE(c.rows[5].measuredMs, run.outsideMs);
+        QVERIFY(std::abs(c.total.predictedMs - predictedSum) < 1e-12);
+        QVERIFY(std::abs(c.total.measuredMs - measuredSum) < 1e-12);
+        QVERIFY(std::abs(c.blocks.measuredMs + run.outsideMs - measuredSum) < 1e-12);
+        // The roofline's token is the sum of its layers.
+        QVERIFY(std::abs(c.predictedTokenMs - c.total.predictedMs) < 1e-9);
+        QCOMPARE(c.tokenRatio, run.tokenLatencyMs / predicted.tokenLatencyMs);
+        QCOMPARE(c.measuredTokensPerSecond, run.tokensPerSecond);
+        QCOMPARE(c.unattributedMs, std::max(0.0, run.tokenLatencyMs - measuredSum));
+        double shares = 0;
+        for (std::size_t i = 0; i < c.ops.size(); ++i) {
+            shares += c.ops[i].share;
+            if (i > 0) QVERIFY(c.ops[i - 1].measuredMs >= c.ops[i].measuredMs);
+        }
+        QVERIFY(std::abs(shares - 1) < 1e-9);
+        // Twice as slow measured: twice the ratios.
+        auto slower = run;
+        for (auto& ms : slower.layerMs)
+            ms *= 2;
+        QCOMPARE(compareWithMeasurement(predicted, slower).rows[2].ratio, 2 * c.rows[2].ratio);
+
+        // Refusals: another layer count, no tokens, a static-schedule prediction.
+        auto fewer = run;
+        fewer.layerMs.pop_back();
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, compareWithMeasurement(predicted, fewer));
+        auto empty = run;
+        empty.generatedTokens = 0;
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, compareWithMeasurement(predicted, empty));
+        const auto lpu = simulate(model, builtinHardware("groq-tsp-v1"), int8Options(), {}).summary;
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, compareWithMeasurement(lpu, run));
+
+        // The text table, and the refusals of the CLI.
+        QProcess text;
+        text.start(wb::test::iwbPath(), {"simulate", "--model", path, "--hardware", "cpu-local", "--measure",
+                                         "-n", "4", "--compare", "none"});
+        QVERIFY(text.waitForFinished(120000));
+        QCOMPARE(text.exitCode(), 0);
+        const QString out = QString::fromUtf8(text.readAllStandardOutput());
+        QVERIFY(out.contains("predicted vs measured on this CPU"));
+        QVERIFY(out.contains("token: predicted"));
+        for (const QStringList& bad : {QStringList{"--hardware", "groq-tsp-v1", "--measure"},
+                                       QStringList{"--hardware", "cpu-local", "-n", "4"}}) {
+            QProcess refused;
+            refused.start(wb::test::iwbPath(), QStringList{"simulate", "--model", path} + bad);
+            QVERIFY(refused.waitForFinished(60000));
+            QCOMPARE(refused.exitCode(), 2);
+        }
+        QProcess preset;
+        preset.start(wb::test::iwbPath(),
+                     {"simulate", "--model", "llama-2-7b", "--hardware", "cpu-local", "--measure"});
+        QVERIFY(preset.waitForFinished(60000));
+        QCOMPARE(preset.exitCode(), 2);
     }
 
     void jsonOutputFields() {
