@@ -104,21 +104,37 @@ void panelProduct(const WeightMatrix& w, KType type, const std::vector<blocks::B
     });
     const std::int64_t strips = (w.rows + kStripRows - 1) / kStripRows;
     forEachPiece(strips, [&](std::int64_t first, std::int64_t last) {
+        // Per-thread strip buffers, kept between products (no allocation or zeroing per call).
         const std::size_t rowBlocks = static_cast<std::size_t>(kStripRows * nBlocks);
-        std::vector<CacheLine> values(rowBlocks * 256 / sizeof(CacheLine));
-        std::vector<std::int32_t> scales(rowBlocks * 16), rowPairs(rowBlocks * 8);
-        std::vector<float> weightD(rowBlocks), weightDmin(rowBlocks);
+        thread_local std::vector<CacheLine> values;
+        thread_local std::vector<std::int32_t> scales, rowPairs;
+        thread_local std::vector<float> weightD, weightDmin;
+        if (weightD.size() < rowBlocks) {
+            values.resize(rowBlocks * 256 / sizeof(CacheLine));
+            scales.resize(rowBlocks * 16);
+            rowPairs.resize(rowBlocks * 8);
+            weightD.resize(rowBlocks);
+            weightDmin.resize(rowBlocks);
+        }
         const avx512k::KStrip strip{values.data()->bytes, scales.data(), rowPairs.data(), weightD.data(),
                                     weightDmin.data()};
         for (std::int64_t s = first; s < last; ++s) {
             const std::int64_t row0 = s * kStripRows, rows = std::min(kStripRows, w.rows - row0);
             avx512k::unpackKRows(type, w.rowData(row0), w.rowBytes, nBlocks, rows, strip);
+            // The next strip of this piece is prefetched while the panels run, a share per panel.
+            const std::int64_t nextRows = s + 1 < last ? std::min(kStripRows, w.rows - row0 - kStripRows) : 0;
+            const std::size_t nextBytes = static_cast<std::size_t>(nextRows) * w.rowBytes;
+            const std::size_t share = (nextBytes / static_cast<std::size_t>(panels) + 63) & ~std::size_t{63};
             for (std::int64_t p = 0; p < panels; ++p) {
+                const std::size_t from = std::min(nextBytes, share * static_cast<std::size_t>(p));
+                const std::size_t bytes = std::min(nextBytes - from, share);
                 const avx512k::KPanel panel{
                     qs.data() + static_cast<std::size_t>(p) * panelWords, d.data() + p * nBlocks * 16,
                     pairs.data() + static_cast<std::size_t>(p) * panelPairs,
                     static_cast<std::int32_t>(std::min<std::int64_t>(16, nTokens - 16 * p))};
-                avx512k::matMulKPanel(type, strip, nBlocks, rows, panel, row0, y + 16 * p * w.rows, w.rows);
+                avx512k::matMulKPanel(type, strip, nBlocks, rows, panel, row0, y + 16 * p * w.rows, w.rows,
+                                      w.rowData(row0) + static_cast<std::size_t>(rows) * w.rowBytes + from,
+                                      bytes);
             }
         }
     });

@@ -545,11 +545,22 @@ void unpackKRows(KType type, const std::uint8_t* weights, std::size_t rowBytes, 
 }
 
 void matMulKPanel(KType type, const KStrip& strip, std::int64_t nBlocks, std::int64_t rows,
-                  const KPanel& panel, std::int64_t firstRow, float* y, std::int64_t yStride) {
+                  const KPanel& panel, std::int64_t firstRow, float* y, std::int64_t yStride,
+                  const std::uint8_t* prefetch, std::size_t prefetchBytes) {
     constexpr int kTile = 4;
+    const std::int64_t tiles = (rows + kTile - 1) / kTile;
+    const std::size_t linesPerTile =
+        (prefetchBytes / 64 + static_cast<std::size_t>(tiles) - 1) / static_cast<std::size_t>(tiles);
+    const std::uint8_t* prefetchEnd = prefetch + prefetchBytes;
+    auto prefetchSome = [&] {
+        for (std::size_t i = 0; i < linesPerTile && prefetch < prefetchEnd; ++i, prefetch += 64)
+            _mm_prefetch(reinterpret_cast<const char*>(prefetch), _MM_HINT_T1);
+    };
     std::int64_t r = 0;
-    for (; r + kTile <= rows; r += kTile)
+    for (; r + kTile <= rows; r += kTile) {
+        prefetchSome();
         tileFor<kTile>(type, strip, nBlocks, r, panel, y + firstRow + r, yStride);
+    }
     for (; r < rows; ++r)
         tileFor<1>(type, strip, nBlocks, r, panel, y + firstRow + r, yStride);
 }

@@ -54,9 +54,12 @@ struct KPanel {
     std::int32_t tokens; // valid lanes, 1..16
 };
 
-// For `rows` unpacked rows (output rows firstRow..) and one panel: y[token * yStride + row].
+// For `rows` unpacked rows (output rows firstRow..) and one panel: y[token * yStride + row]. Spread over the
+// tiles, prefetches [prefetch, prefetch + prefetchBytes) into L2 (the next strip's stored weights, so that
+// unpacking it does not wait for memory).
 void matMulKPanel(KType type, const KStrip& strip, std::int64_t nBlocks, std::int64_t rows,
-                  const KPanel& panel, std::int64_t firstRow, float* y, std::int64_t yStride);
+                  const KPanel& panel, std::int64_t firstRow, float* y, std::int64_t yStride,
+                  const std::uint8_t* prefetch, std::size_t prefetchBytes);
 
 // One token, rows [rowBegin, rowEnd) of the stored matrix: y[r - rowBegin]. `q8k` is the token's BlockQ8_K
 // array (natural layout). For Q4_K/Q5_K, `reordered` holds the same activations reordered per 128 values as
