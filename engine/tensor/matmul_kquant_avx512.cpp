@@ -16,6 +16,10 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
+#ifndef WB_KQ_PREFETCH_ROWS
+#define WB_KQ_PREFETCH_ROWS 16
+#endif
+
 namespace wb::avx512k {
 namespace {
 
@@ -264,6 +268,16 @@ void tileFor(KType type, const KStrip& s, std::int64_t nBlocks, std::int64_t r0,
 
 // --- rows in lanes (generation) ------------------------------------------------------------------------
 
+// Software prefetch distance of the generation kernels, in rows (0: rely on the hardware prefetchers). Each
+// row of a 16-row group fetches the same bytes of the row 16 ahead (the next group), as one contiguous stream
+// runs ahead of the row-by-row reads; measured on the TinyLlama Q4_K_M file: tg +10-25 % over none.
+constexpr std::int64_t kPrefetchRowsAhead = WB_KQ_PREFETCH_ROWS;
+
+inline void prefetchBlock(const std::uint8_t* p, std::int64_t bytes) {
+    for (std::int64_t off = 0; off < bytes; off += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(p + off), _MM_HINT_T0);
+}
+
 inline __m512i pairReduce32(__m512i a, __m512i b) {
     return _mm512_add_epi32(_mm512_unpacklo_epi32(a, b), _mm512_unpackhi_epi32(a, b));
 }
@@ -318,8 +332,10 @@ void matVecQ45K(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t 
                 continue;
             }
             const std::uint8_t* row = weights + static_cast<std::size_t>(r0 + i) * rowBytes;
+            const bool prefetchNext = kPrefetchRowsAhead > 0 && r0 + i + kPrefetchRowsAhead < rowEnd;
             for (std::int64_t b = 0; b < nBlocks; ++b) {
                 const std::uint8_t* block = row + b * kBlockBytes;
+                if (prefetchNext) prefetchBlock(block + kPrefetchRowsAhead * rowBytes, kBlockBytes);
                 std::memcpy(heads + b * kLanes + i, block, 4);
                 std::uint32_t unpacked[4];
                 unpackScalesMins(block + 4, unpacked);
@@ -426,8 +442,10 @@ void matVecQ6K(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t n
             if (nBlocks & 1)
                 _mm256_store_si256(halves + 2 * kLanes * (slots - 1) + 1, _mm256_setzero_si256());
             const std::uint8_t* row = weights + static_cast<std::size_t>(r0 + i) * rowBytes;
+            const bool prefetchNext = kPrefetchRowsAhead > 0 && r0 + i + kPrefetchRowsAhead < rowEnd;
             for (std::int64_t b = 0; b < nBlocks; ++b) {
                 const std::uint8_t* block = row + b * kQ6KBytes;
+                if (prefetchNext) prefetchBlock(block + kPrefetchRowsAhead * rowBytes, kQ6KBytes);
                 std::uint16_t d;
                 std::memcpy(&d, block + 208, 2);
                 heads[b * kLanes + i] = d;
