@@ -1,6 +1,8 @@
 #include "engine/tensor/matmul_kquant.h"
 
+#include "engine/tensor/activation_quant.h"
 #include "engine/tensor/block_layouts.h"
+#include "engine/tensor/matmul_kquant_avx2.h"
 #include "engine/tensor/matmul_kquant_avx512.h"
 
 #include <tbb/blocked_range.h>
@@ -167,6 +169,41 @@ bool matMulKQuantAvx512Tiled(const WeightMatrix& w, const float* x, std::int64_t
         generationPasses(w, type, activations, nTokens, y);
     else
         panelProduct(w, type, activations, nTokens, y);
+    return true;
+}
+
+bool matMulKQuantAvx2Rows(const WeightMatrix& w, const float* x, std::int64_t nTokens, float* y) {
+    KType type;
+    switch (w.type) {
+    case GgmlType::Q4_K:
+        type = KType::Q4_K;
+        break;
+    case GgmlType::Q5_K:
+        type = KType::Q5_K;
+        break;
+    case GgmlType::Q6_K:
+        type = KType::Q6_K;
+        break;
+    default:
+        return false;
+    }
+    const std::int64_t nBlocks = w.cols / blocks::kQK_K;
+    std::vector<blocks::BlockQ8_K> activations(static_cast<std::size_t>(nBlocks * nTokens));
+    forEachPiece(nTokens, [&](std::int64_t first, std::int64_t last) {
+        for (std::int64_t t = first; t < last; ++t)
+            quantizeActivationsQ8_K(x + t * w.cols, activations.data() + t * nBlocks, w.cols);
+    });
+    constexpr std::int64_t kGroup = 8;
+    const std::int64_t groups = (w.rows + kGroup - 1) / kGroup;
+    forEachPiece(groups, [&](std::int64_t first, std::int64_t last) {
+        thread_local std::vector<CacheLine> scratch;
+        const std::size_t lines =
+            static_cast<std::size_t>(nBlocks) * avx2k::kScratchBytesPerBlock / sizeof(CacheLine) + 1;
+        if (scratch.size() < lines) scratch.resize(lines);
+        const std::int64_t rowBegin = first * kGroup, rowEnd = std::min(w.rows, last * kGroup);
+        avx2k::matMulRowsK(type, w.data, w.rowBytes, nBlocks, activations.data(), nTokens, rowBegin, rowEnd,
+                           y + rowBegin, w.rows, scratch.data());
+    });
     return true;
 }
 

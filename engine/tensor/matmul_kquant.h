@@ -12,4 +12,8 @@ namespace wb {
 // are available and not disabled (setForcePortableKernels).
 bool matMulKQuantAvx512Tiled(const WeightMatrix& w, const float* x, std::int64_t nTokens, float* y);
 
+// The same on the AVX2 row-group kernels (matmul_kquant_avx2.h), for CPUs without AVX-512 VNNI; the caller
+// has checked avx2KernelsAvailable(). Also bit-identical to the portable kernels.
+bool matMulKQuantAvx2Rows(const WeightMatrix& w, const float* x, std::int64_t nTokens, float* y);
+
 } // namespace wb

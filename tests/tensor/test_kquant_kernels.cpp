@@ -7,6 +7,7 @@
 #include "engine/gguf/gguf_file.h"
 #include "engine/tensor/activation_quant.h"
 #include "engine/tensor/matmul.h"
+#include "engine/tensor/matmul_kquant.h"
 #include "engine/tensor/quant_dot.h"
 #include "engine/tensor/quantize.h"
 #include "engine/tensor/weight_matrix.h"
@@ -148,6 +149,55 @@ private slots:
         }
         QVERIFY(checked >= 30);
         qInfo("%d K-quant zoo tensors bit-identical to the portable kernels", checked);
+    }
+
+    // The AVX2 row-group kernels (8 rows in lanes; used where AVX-512 VNNI is missing) on the synthetic
+    // shapes and every K-quant zoo tensor, 1, 3 and 9 tokens.
+    void avx2RowGroupsEqualPortable() {
+        if (!wb::avx2KernelsAvailable()) QSKIP("no AVX2 on this CPU: the AVX2 kernels are unused");
+        std::vector<wb::WeightMatrix> matrices;
+        std::vector<std::vector<std::uint8_t>> storage;
+        for (GgmlType t : {GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K})
+            for (auto [blocks, rows] : {std::pair{1, 1}, std::pair{3, 13}, std::pair{22, 17}}) {
+                const int cols = 256 * blocks;
+                const auto master = gaussian(static_cast<std::size_t>(cols) * rows, 17, 0.05f);
+                const std::size_t rowBytes = wb::rowByteSize(t, cols);
+                storage.emplace_back(rowBytes * static_cast<std::size_t>(rows));
+                for (int r = 0; r < rows; ++r)
+                    wb::quantizeRow(t, master.data() + static_cast<std::size_t>(r) * cols,
+                                    storage.back().data() + r * rowBytes, cols);
+                matrices.push_back(wb::WeightMatrix::fromMemory(t, storage.back().data(), cols, rows));
+            }
+        std::vector<wb::gguf::GgufFile> files;
+        if (!wb::test::modelsDir().isEmpty())
+            for (const char* relative : {"zoo/zoo-llama-q4_k_m.gguf", "zoo/zoo-llama-q5_k.gguf"}) {
+                const QString path = wb::test::modelPath(relative);
+                if (QFileInfo::exists(path)) files.push_back(wb::gguf::GgufFile::open(path.toStdString()));
+            }
+        for (const auto& file : files)
+            for (const auto& info : file.tensors()) {
+                const auto w = wb::WeightMatrix::fromTensor(file, info);
+                if (w.type == GgmlType::Q4_K || w.type == GgmlType::Q5_K || w.type == GgmlType::Q6_K)
+                    matrices.push_back(w);
+            }
+        for (const auto& w : matrices)
+            for (std::int64_t nTokens : {1, 3, 9}) {
+                auto x = gaussian(static_cast<std::size_t>(w.cols * nTokens), 500 + unsigned(nTokens), 1.0f);
+                x[2] = 30.0f;
+                std::vector<float> fast(static_cast<std::size_t>(w.rows * nTokens), -1.0f),
+                    portable(fast.size());
+                QVERIFY(wb::matMulKQuantAvx2Rows(w, x.data(), nTokens, fast.data()));
+                wb::setForcePortableKernels(true);
+                wb::matMul(w, x.data(), nTokens, portable.data(), wb::KernelPath::QuantizedActivations);
+                wb::setForcePortableKernels(false);
+                QVERIFY2(std::memcmp(fast.data(), portable.data(), fast.size() * sizeof(float)) == 0,
+                         qPrintable(QString("type %1, %2 x %3, %4 tokens")
+                                        .arg(int(w.type))
+                                        .arg(w.rows)
+                                        .arg(w.cols)
+                                        .arg(nTokens)));
+            }
+        qInfo("%d matrices checked", int(matrices.size()));
     }
 
     // The per-row AVX2 dot products (quant_dot_avx2.cpp; used where AVX-512 VNNI is missing) on every row of
