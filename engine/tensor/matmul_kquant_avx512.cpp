@@ -269,8 +269,9 @@ void tileFor(KType type, const KStrip& s, std::int64_t nBlocks, std::int64_t r0,
 // --- rows in lanes (generation) ------------------------------------------------------------------------
 
 // Software prefetch distance of the generation kernels, in rows (0: rely on the hardware prefetchers). Each
-// row of a 16-row group fetches the same bytes of the row 16 ahead (the next group), as one contiguous stream
-// runs ahead of the row-by-row reads; measured on the TinyLlama Q4_K_M file: tg +10-25 % over none.
+// row of a 16-row group fetches the same bytes of the row 16 ahead (the next group), a contiguous stream that
+// keeps loads in flight while a group's rows are reduced. A/B on the TinyLlama Q4_K_M file favoured it, but
+// the VM was heavily loaded at the time (see docs/performance.md).
 constexpr std::int64_t kPrefetchRowsAhead = WB_KQ_PREFETCH_ROWS;
 
 inline void prefetchBlock(const std::uint8_t* p, std::int64_t bytes) {
