@@ -102,10 +102,9 @@ bool fastKernelsEnabled() {
     return avx512KernelsAvailable() && !portableKernelsForced();
 }
 
-// From this many tokens on, a batch goes through the tokens-in-lanes kernel (16 lanes per panel).
-constexpr std::int64_t kPanelMinTokens = 8;
-constexpr std::int64_t kRowGroup = 16;  // rows per rows-in-lanes kernel call
-constexpr std::int64_t kStripRows = 48; // weight rows expanded at once for the panel kernel
+// From this many tokens on, a batch goes through the packed-group kernel (weights repacked once per group).
+constexpr std::int64_t kPanelMinTokens = 4;
+constexpr std::int64_t kRowGroup = 16; // rows per rows-in-lanes kernel call
 
 // Splits [0, count) into one contiguous piece per worker: no per-op task overhead beyond one task each, and
 // every output row is computed by the same instructions whichever piece it lands in.
@@ -165,43 +164,22 @@ void matMulBlock32Avx512(const WeightMatrix& w, const float* x, std::int64_t nTo
         return;
     }
 
-    // Tokens in lanes: panels of 16 tokens, 4-byte groups interleaved.
-    const std::int64_t panels = (nTokens + 15) / 16;
-    const std::size_t panelWords = static_cast<std::size_t>(nBlocks * 8 * 16);
-    std::vector<std::int32_t> qs(static_cast<std::size_t>(panels) * panelWords, 0);
-    std::vector<float> d(static_cast<std::size_t>(panels * nBlocks * 16), 0.0f);
-    std::vector<std::int32_t> offset(d.size(), 0);
-    forEachPiece(nTokens, [&](std::int64_t firstToken, std::int64_t lastToken) {
-        for (std::int64_t t = firstToken; t < lastToken; ++t) {
-            const std::int64_t p = t / 16, lane = t % 16;
-            for (std::int64_t b = 0; b < nBlocks; ++b) {
-                const ActivationBlock32& block = quantized[static_cast<std::size_t>(t * nBlocks + b)];
-                std::int32_t* words =
-                    qs.data() + static_cast<std::size_t>(p) * panelWords + b * 8 * 16 + lane;
-                for (int k = 0; k < 8; ++k)
-                    std::memcpy(words + k * 16, block.qs + 4 * k, 4);
-                const std::size_t at = static_cast<std::size_t>((p * nBlocks + b) * 16 + lane);
-                d[at] = block.d;
-                offset[at] = -bias * blockSum(block);
-            }
-        }
-    });
-    const std::int64_t strips = (w.rows + kStripRows - 1) / kStripRows;
-    forEachPiece(strips, [&](std::int64_t first, std::int64_t last) {
-        std::vector<std::uint8_t> expanded(static_cast<std::size_t>(kStripRows * nBlocks * 32));
-        std::vector<float> scales(static_cast<std::size_t>(kStripRows * nBlocks));
-        for (std::int64_t s = first; s < last; ++s) {
-            const std::int64_t row0 = s * kStripRows, rows = std::min(kStripRows, w.rows - row0);
-            avx512::expandBlock32Rows(type, w.rowData(row0), w.rowBytes, nBlocks, rows, expanded.data(),
+    // Rows in lanes for batches: each 16-row group is repacked once (L1/L2-sized) and reused for every
+    // token; the tokens' 4-byte groups are broadcast from the quantized blocks as they are.
+    std::vector<std::int32_t> offsets(static_cast<std::size_t>(nTokens * nBlocks));
+    for (std::size_t i = 0; i < offsets.size(); ++i)
+        offsets[i] = -bias * blockSum(quantized[i]);
+    const std::int64_t groups = (w.rows + kRowGroup - 1) / kRowGroup;
+    forEachPiece(groups, [&](std::int64_t first, std::int64_t last) {
+        std::vector<std::int32_t> packed(static_cast<std::size_t>(nBlocks * 8 * kRowGroup));
+        std::vector<float> scales(static_cast<std::size_t>(nBlocks * kRowGroup));
+        for (std::int64_t g = first; g < last; ++g) {
+            const std::int64_t row0 = g * kRowGroup;
+            const auto rows = static_cast<std::int32_t>(std::min(kRowGroup, w.rows - row0));
+            avx512::packBlock32Rows16(type, w.rowData(row0), w.rowBytes, nBlocks, rows, packed.data(),
                                       scales.data());
-            for (std::int64_t p = 0; p < panels; ++p) {
-                const avx512::Block32Panel panel{
-                    qs.data() + static_cast<std::size_t>(p) * panelWords, d.data() + p * nBlocks * 16,
-                    offset.data() + p * nBlocks * 16,
-                    static_cast<std::int32_t>(std::min<std::int64_t>(16, nTokens - 16 * p))};
-                avx512::matMulBlock32Panel(expanded.data(), scales.data(), nBlocks, rows, panel, row0,
-                                           y + 16 * p * w.rows, w.rows);
-            }
+            avx512::matMulBlock32Packed(packed.data(), scales.data(), nBlocks, rows, quantized.data(),
+                                        offsets.data(), nTokens, y + row0, w.rows);
         }
     });
 }

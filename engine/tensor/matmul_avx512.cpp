@@ -244,6 +244,173 @@ void matMulBlock32Panel(const std::uint8_t* expanded, const float* scales, std::
                      yStride);
 }
 
+namespace {
+
+// Lane p of a packed group holds row 4 * (p % 4) + p / 4 (the order the in-lane 4x4 transposes leave the
+// rows in); the map is its own inverse, so the same index vector puts the results back in row order.
+inline __m512i packedLaneRows() {
+    return _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+}
+
+// z[g] holds rows 4g..4g+3 (one per 128-bit lane, four dwords each). Returns out[m]: dword m of all 16
+// rows, lane 4L + g = row 4g + L, via 4x4 transposes inside each 128-bit lane.
+inline void transposeGroups(const __m512i (&z)[4], __m512i (&out)[4]) {
+    const __m512i t0 = _mm512_unpacklo_epi32(z[0], z[1]); // r0d0 r1d0 r0d1 r1d1
+    const __m512i t1 = _mm512_unpackhi_epi32(z[0], z[1]); // r0d2 r1d2 r0d3 r1d3
+    const __m512i t2 = _mm512_unpacklo_epi32(z[2], z[3]);
+    const __m512i t3 = _mm512_unpackhi_epi32(z[2], z[3]);
+    out[0] = _mm512_unpacklo_epi64(t0, t2);
+    out[1] = _mm512_unpackhi_epi64(t0, t2);
+    out[2] = _mm512_unpacklo_epi64(t1, t3);
+    out[3] = _mm512_unpackhi_epi64(t1, t3);
+}
+
+// 16 bytes at `offset` of block b of each of the 16 rows, rows 4g..4g+3 in z[g].
+inline void loadRowChunks(const std::uint8_t* const (&rows)[kLanes], std::size_t offset, __m512i (&z)[4]) {
+    for (int g = 0; g < 4; ++g) {
+        __m512i v =
+            _mm512_zextsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[4 * g] + offset)));
+        v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[4 * g + 1] + offset)),
+                               1);
+        v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[4 * g + 2] + offset)),
+                               2);
+        v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[4 * g + 3] + offset)),
+                               3);
+        z[g] = v;
+    }
+}
+
+} // namespace
+
+void packBlock32Rows16(Block32Type type, const std::uint8_t* firstRow, std::size_t rowBytes,
+                       std::int64_t nBlocks, std::int32_t rows, std::int32_t* packed, float* scales) {
+    const std::uint8_t* rowPointers[kLanes];
+    for (int i = 0; i < kLanes; ++i) // spare rows repeat the last row (never stored)
+        rowPointers[i] = firstRow + static_cast<std::size_t>(i < rows ? i : rows - 1) * rowBytes;
+    // Scale gather offsets in packed lane order.
+    alignas(64) std::int32_t laneRows[kLanes];
+    _mm512_store_si512(laneRows, packedLaneRows());
+    alignas(64) std::int32_t offsets[kLanes];
+    for (int p = 0; p < kLanes; ++p)
+        offsets[p] = static_cast<std::int32_t>(rowPointers[laneRows[p]] - firstRow);
+    const __m512i index = _mm512_load_si512(offsets);
+    const __m512i lowMask = _mm512_set1_epi8(0x0F);
+    const std::size_t blockBytes = type == Block32Type::Q4_0 ? 18 : 34;
+    for (std::int64_t b = 0; b < nBlocks; ++b, packed += 8 * kLanes, scales += kLanes) {
+        const std::size_t at = static_cast<std::size_t>(b) * blockBytes;
+        const __m512i d = _mm512_i32gather_epi32(index, firstRow + at, 1);
+        _mm512_storeu_ps(scales, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d)));
+        __m512i z[4], words[4];
+        loadRowChunks(rowPointers, at + 2, z);
+        transposeGroups(z, words);
+        if (type == Block32Type::Q4_0) { // value j: low nibble of byte j, value 16 + j: its high nibble
+            for (int m = 0; m < 4; ++m) {
+                _mm512_storeu_si512(packed + m * kLanes, _mm512_and_si512(words[m], lowMask));
+                _mm512_storeu_si512(packed + (m + 4) * kLanes,
+                                    _mm512_and_si512(_mm512_srli_epi16(words[m], 4), lowMask));
+            }
+        } else {
+            const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+            for (int m = 0; m < 4; ++m)
+                _mm512_storeu_si512(packed + m * kLanes, _mm512_xor_si512(words[m], flip));
+            loadRowChunks(rowPointers, at + 18, z);
+            transposeGroups(z, words);
+            for (int m = 0; m < 4; ++m)
+                _mm512_storeu_si512(packed + (m + 4) * kLanes, _mm512_xor_si512(words[m], flip));
+        }
+    }
+}
+
+namespace {
+
+// kTokens tokens against one packed 16-row group: kTokens accumulators of 16 rows; per block the 8 weight
+// vectors are loaded once and each token's 4-byte groups come in as embedded broadcasts.
+template <int kTokens>
+void packedTile(const std::int32_t* packed, const float* scales, std::int64_t nBlocks, __mmask16 valid,
+                const ActivationBlock32* activations, const std::int32_t* offsets, std::int64_t nBlocksStride,
+                float* y, std::int64_t yStride) {
+    __m512 acc[kTokens];
+#pragma GCC unroll 8
+    for (int t = 0; t < kTokens; ++t)
+        acc[t] = _mm512_setzero_ps();
+    const ActivationBlock32* tokens[kTokens];
+    const std::int32_t* tokenOffsets[kTokens];
+#pragma GCC unroll 8
+    for (int t = 0; t < kTokens; ++t) {
+        tokens[t] = activations + t * nBlocksStride;
+        tokenOffsets[t] = offsets + t * nBlocksStride;
+    }
+    for (std::int64_t b = 0; b < nBlocks; ++b) {
+        // Tokens innermost: kTokens independent dot-product chains overlap in the pipeline.
+        __m512i isum[kTokens];
+#pragma GCC unroll 8
+        for (int t = 0; t < kTokens; ++t)
+            isum[t] = _mm512_set1_epi32(tokenOffsets[t][b]);
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; ++k) {
+            const __m512i w = _mm512_loadu_si512(packed + (b * 8 + k) * kLanes);
+#pragma GCC unroll 8
+            for (int t = 0; t < kTokens; ++t) // load-and-broadcast, folded into the dot product
+                isum[t] = _mm512_dpbusd_epi32(
+                    isum[t], w, _mm512_broadcastd_epi32(_mm_loadu_si32(tokens[t][b].qs + 4 * k)));
+        }
+        const __m512 weightScales = _mm512_loadu_ps(scales + b * kLanes);
+#pragma GCC unroll 8
+        for (int t = 0; t < kTokens; ++t) {
+            // acc + float(isum) * (d_w * d_a), as quantcombine::addScaled per lane.
+            const __m512 scale = _mm512_mul_ps(weightScales, _mm512_set1_ps(tokens[t][b].d));
+            acc[t] = _mm512_add_ps(acc[t], _mm512_mul_ps(_mm512_cvtepi32_ps(isum[t]), scale));
+        }
+    }
+    const __m512i rowOrder = packedLaneRows();
+    for (int t = 0; t < kTokens; ++t)
+        _mm512_mask_storeu_ps(y + t * yStride, valid,
+                              _mm512_maskz_permutexvar_ps(static_cast<__mmask16>(0xFFFF), rowOrder, acc[t]));
+}
+
+} // namespace
+
+void matMulBlock32Packed(const std::int32_t* packed, const float* scales, std::int64_t nBlocks,
+                         std::int32_t rows, const void* activations, const std::int32_t* offsets,
+                         std::int64_t nTokens, float* y, std::int64_t yStride) {
+    const auto* a = static_cast<const ActivationBlock32*>(activations);
+    const auto valid = static_cast<__mmask16>((1u << rows) - 1u);
+    constexpr int kTile = 8;
+    std::int64_t t = 0;
+    for (; t + kTile <= nTokens; t += kTile)
+        packedTile<kTile>(packed, scales, nBlocks, valid, a + t * nBlocks, offsets + t * nBlocks, nBlocks,
+                          y + t * yStride, yStride);
+    const auto rest = static_cast<int>(nTokens - t);
+    const ActivationBlock32* at = a + t * nBlocks;
+    const std::int32_t* ot = offsets + t * nBlocks;
+    float* yt = y + t * yStride;
+    switch (rest) {
+    case 7:
+        packedTile<7>(packed, scales, nBlocks, valid, at, ot, nBlocks, yt, yStride);
+        break;
+    case 6:
+        packedTile<6>(packed, scales, nBlocks, valid, at, ot, nBlocks, yt, yStride);
+        break;
+    case 5:
+        packedTile<5>(packed, scales, nBlocks, valid, at, ot, nBlocks, yt, yStride);
+        break;
+    case 4:
+        packedTile<4>(packed, scales, nBlocks, valid, at, ot, nBlocks, yt, yStride);
+        break;
+    case 3:
+        packedTile<3>(packed, scales, nBlocks, valid, at, ot, nBlocks, yt, yStride);
+        break;
+    case 2:
+        packedTile<2>(packed, scales, nBlocks, valid, at, ot, nBlocks, yt, yStride);
+        break;
+    case 1:
+        packedTile<1>(packed, scales, nBlocks, valid, at, ot, nBlocks, yt, yStride);
+        break;
+    default:
+        break;
+    }
+}
+
 void quantizeActivationsQ8_0(const float* x, void* blocks, std::int64_t n) {
     auto* out = static_cast<ActivationBlock32*>(blocks);
     const __m512 absMask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7FFFFFFF));

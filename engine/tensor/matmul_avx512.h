@@ -53,6 +53,22 @@ void matMulBlock32Panel(const std::uint8_t* expanded, const float* scales, std::
                         std::int64_t rows, const Block32Panel& panel, std::int64_t firstRow, float* y,
                         std::int64_t yStride);
 
+// Rows in lanes for prompt batches: a group of up to 16 rows repacked once per product so that
+// packed[(b * 8 + k) * 16 + lane] is bytes 4k..4k+3 of row r(lane)'s block b as unsigned bytes (Q4_0 nibbles,
+// Q8_0 + 128), scales[b * 16 + lane] its fp16 scale as float, with r(lane) = 4 * (lane % 4) + lane / 4 (the
+// order of an in-register transpose; matMulBlock32Packed undoes it). Spare rows (rows < 16) repeat the last.
+// packed must hold nBlocks * 128 int32, scales nBlocks * 16 floats.
+void packBlock32Rows16(Block32Type type, const std::uint8_t* firstRow, std::size_t rowBytes,
+                       std::int64_t nBlocks, std::int32_t rows, std::int32_t* packed, float* scales);
+
+// Products of a packed 16-row group with nTokens tokens' activations: `activations` is the tokens'
+// ActivationBlock32 array (activation_quant.h, nBlocks per token, natural order), offsets[t * nBlocks + b] =
+// -bias * sum(qs) as for Block32Token. Each token's bytes are broadcast from memory into the dot products,
+// so nothing is reduced across lanes. Writes y[t * yStride + lane] for lanes < rows.
+void matMulBlock32Packed(const std::int32_t* packed, const float* scales, std::int64_t nBlocks,
+                         std::int32_t rows, const void* activations, const std::int32_t* offsets,
+                         std::int64_t nTokens, float* y, std::int64_t yStride);
+
 // Quantizes n values (a multiple of 32) to ActivationBlock32 (activation_quant.h) exactly as
 // quantizeActivationsQ8_0 does, bit for bit: the same amax, d, 1/d, round-half-even and fp16 roundings.
 void quantizeActivationsQ8_0(const float* x, void* blocks, std::int64_t n);
