@@ -136,13 +136,13 @@ struct InferenceContext::Impl {
     ops::RopeParams rope;
     ForwardObserver* observer = nullptr;
     // Telemetry. passRecorder is the recorder while the current evaluate() records, else null; the costs
-    // of the pass's steps are computed before it starts, row blockCount holding the steps outside blocks.
+    // of the pass's steps are looked up in passCosts (built once per model), prepared before each batch.
     telemetry::Recorder* recorder = nullptr;
     TokenSpanOwner tokenSpanOwner = TokenSpanOwner::Context;
-    std::unique_ptr<const telemetry::ModelShapes> shapes;
     telemetry::Recorder* passRecorder = nullptr;
     std::int32_t passToken = 0;
-    std::vector<telemetry::OpCost> passCosts;
+    std::unique_ptr<telemetry::PassCostTable> passCosts;
+    telemetry::SpanChain spans; // the pass's op and layer spans, one clock read per op boundary
 
     Impl(std::shared_ptr<const Model> m, const ContextOptions& options)
         : model(std::move(m)), config(model->config()), weights(model->weights()), threads(options.threads),
@@ -160,9 +160,9 @@ struct InferenceContext::Impl {
     void step(ForwardOp op, std::int32_t layer, std::int32_t tokenCount, Step&& body) {
         if (observer != nullptr) observer->beginOp(op, layer, tokenCount);
         if (passRecorder != nullptr) {
-            const telemetry::OpCost& cost = passCosts[costIndex(op, layer)];
-            const telemetry::OpScope span(passRecorder, passToken, layer, static_cast<telemetry::OpKind>(op),
-                                          cost.bytes, cost.flops);
+            const auto kind = static_cast<telemetry::OpKind>(op);
+            const telemetry::OpCost& cost = passCosts->cost(kind, layer);
+            const telemetry::ChainedOpScope span(spans, layer, kind, cost.bytes, cost.flops);
             body();
         } else {
             body();
@@ -186,10 +186,6 @@ struct InferenceContext::Impl {
         });
     }
 
-    std::size_t costIndex(ForwardOp op, std::int32_t layer) const {
-        const auto row = static_cast<std::size_t>(layer < 0 ? config.blockCount : layer);
-        return row * kForwardOpCount + static_cast<std::size_t>(op);
-    }
     void computePassCosts(std::int32_t tokenCount, std::int32_t start, bool wantLogits);
 
     void forwardBatch(const std::int32_t* tokens, std::int32_t tokenCount, std::int32_t start,
@@ -206,20 +202,14 @@ void InferenceContext::Impl::computePassCosts(std::int32_t tokenCount, std::int3
     pass.tokenCount = static_cast<std::uint64_t>(tokenCount);
     pass.outputTokens = wantLogits ? 1 : 0;
     pass.kvType = cache.type() == KvCacheType::F32 ? GgmlType::F32 : GgmlType::F16;
-    passCosts.assign(static_cast<std::size_t>(config.blockCount + 1) * kForwardOpCount, {});
-    for (std::int32_t l = 0; l < config.blockCount; ++l)
-        for (int op = static_cast<int>(ForwardOp::AttnNorm); op <= static_cast<int>(ForwardOp::Down); ++op)
-            passCosts[costIndex(static_cast<ForwardOp>(op), l)] =
-                telemetry::opCost(*shapes, static_cast<telemetry::OpKind>(op), l, pass);
-    for (const ForwardOp op : {ForwardOp::Embedding, ForwardOp::OutputNorm, ForwardOp::OutputHead})
-        passCosts[costIndex(op, -1)] =
-            telemetry::opCost(*shapes, static_cast<telemetry::OpKind>(op), -1, pass);
+    passCosts->prepare(pass);
 }
 
 void InferenceContext::Impl::forwardBatch(const std::int32_t* tokens, std::int32_t tokenCount,
                                           std::int32_t start, bool wantLogits) {
     scratch.reserve(config, tokenCount);
     if (passRecorder != nullptr) computePassCosts(tokenCount, start, wantLogits);
+    spans.start(passRecorder, passToken); // on the thread that runs the batch
     const std::int64_t embd = config.embeddingLength;
     const std::int64_t qDim = config.queryDim();
     const std::int64_t kvDim = config.kvDim();
@@ -243,7 +233,7 @@ void InferenceContext::Impl::forwardBatch(const std::int32_t* tokens, std::int32
         const LayerWeights& w = weights.layers[static_cast<std::size_t>(l)];
         float* keys = scratch.keys.data();
         float* values = scratch.values.data();
-        const telemetry::LayerScope layerSpan(passRecorder, passToken, l);
+        const telemetry::ChainedLayerScope layerSpan(spans, l);
 
         step(ForwardOp::AttnNorm, l, tokenCount, [&] { rmsNormRows(x, w.attnNorm, tokenCount, normed); });
         step(ForwardOp::QProj, l, tokenCount, [&] {
@@ -488,8 +478,8 @@ void InferenceContext::setObserver(ForwardObserver* observer) {
     impl_->observer = observer;
 }
 void InferenceContext::setRecorder(telemetry::Recorder* recorder, TokenSpanOwner owner) {
-    if (recorder != nullptr && !impl_->shapes)
-        impl_->shapes = std::make_unique<const telemetry::ModelShapes>(
+    if (recorder != nullptr && !impl_->passCosts)
+        impl_->passCosts = std::make_unique<telemetry::PassCostTable>(
             telemetry::ModelShapes::fromGguf(impl_->model->file()));
     impl_->recorder = recorder;
     impl_->tokenSpanOwner = owner;

@@ -177,4 +177,54 @@ OpCost opCost(const ModelShapes& shapes, OpKind op, int layer, const PassShape& 
     return {};
 }
 
+PassCostTable::PassCostTable(const ModelShapes& shapes)
+    : shapes_(shapes), layers_(static_cast<int>(shapes.layers.size())),
+      linear_(static_cast<std::size_t>(layers_ + 1) * kOpKindCount),
+      costs_(static_cast<std::size_t>(layers_ + 1) * kOpKindCount) {
+    const auto minus = [](const OpCost& a, const OpCost& b) {
+        return OpCost{a.bytes - b.bytes, a.flops - b.flops};
+    };
+    PassShape none;
+    none.tokenCount = 0;
+    none.outputTokens = 0;
+    PassShape oneToken = none;
+    oneToken.tokenCount = 1;
+    PassShape oneOutput = none;
+    oneOutput.outputTokens = 1;
+    for (int row = 0; row <= layers_; ++row) {
+        const int layer = row == layers_ ? -1 : row;
+        for (int kind = 0; kind < kOpKindCount; ++kind) {
+            const auto op = static_cast<OpKind>(kind);
+            Linear& entry =
+                linear_[static_cast<std::size_t>(row) * kOpKindCount + static_cast<std::size_t>(kind)];
+            if (isLayerOp(op) && layer < 0) continue; // opCost() refuses it
+            const OpCost base = opCost(shapes_, op, layer, none);
+            entry = {base, minus(opCost(shapes_, op, layer, oneToken), base),
+                     minus(opCost(shapes_, op, layer, oneOutput), base), true};
+        }
+    }
+}
+
+void PassCostTable::prepare(const PassShape& pass) {
+    if (!countsPrepared_ || pass.tokenCount != prepared_.tokenCount ||
+        pass.outputTokens != prepared_.outputTokens) {
+        for (std::size_t i = 0; i < linear_.size(); ++i) {
+            const Linear& entry = linear_[i];
+            costs_[i] = entry.valid ? OpCost{entry.base.bytes + entry.perToken.bytes * pass.tokenCount +
+                                                 entry.perOutput.bytes * pass.outputTokens,
+                                             entry.base.flops + entry.perToken.flops * pass.tokenCount +
+                                                 entry.perOutput.flops * pass.outputTokens}
+                                    : OpCost{};
+        }
+        countsPrepared_ = true;
+    }
+    prepared_ = pass;
+    // Attention is the same in every block (the cost model reads only the model-wide head shapes).
+    const OpCost attention = attentionCost(shapes_.headCount, shapes_.headCountKv, shapes_.headDim,
+                                           pass.firstPosition, pass.tokenCount, pass.kvType);
+    for (int layer = 0; layer < layers_; ++layer)
+        costs_[static_cast<std::size_t>(layer) * kOpKindCount + static_cast<std::size_t>(OpKind::Attention)] =
+            attention;
+}
+
 } // namespace wb::telemetry

@@ -94,4 +94,37 @@ struct PassShape {
 // std::out_of_range for a block operation with a layer outside the model.
 OpCost opCost(const ModelShapes& shapes, OpKind op, int layer, const PassShape& pass);
 
+// opCost() for every op of every layer, computed once per model: the forward pass looks its costs up per
+// op instead of evaluating the cost model (a few hundred calls per pass). Every cost but attention's is
+// linear in the pass's token and output-token counts, so the table keeps opCost() at 0 and 1 of each and
+// combines them when the counts change; attention's is computed per pass. cost() equals opCost() for
+// every op and layer opCost() accepts (tests/telemetry/test_costs.cpp checks that).
+class PassCostTable {
+public:
+    // Throws what opCost() throws for these shapes.
+    explicit PassCostTable(const ModelShapes& shapes);
+
+    // Sets the pass that cost() describes.
+    void prepare(const PassShape& pass);
+    // The cost of `op` in the prepared pass; `layer` -1 (or any layer outside the model) for operations
+    // outside the blocks. A block operation with such a layer costs {} (where opCost() throws).
+    const OpCost& cost(OpKind op, int layer) const noexcept {
+        const std::size_t row = layer < 0 || layer >= layers_ ? static_cast<std::size_t>(layers_)
+                                                              : static_cast<std::size_t>(layer);
+        return costs_[row * kOpKindCount + static_cast<std::size_t>(op)];
+    }
+
+private:
+    struct Linear { // cost = base + perToken * tokenCount + perOutput * outputTokens
+        OpCost base, perToken, perOutput;
+        bool valid = false; // false: a block op outside the blocks
+    };
+    ModelShapes shapes_; // kept for attention
+    int layers_ = 0;
+    std::vector<Linear> linear_; // (layers + 1) rows of kOpKindCount; the last row: outside the blocks
+    std::vector<OpCost> costs_;  // the prepared pass
+    PassShape prepared_{};
+    bool countsPrepared_ = false;
+};
+
 } // namespace wb::telemetry

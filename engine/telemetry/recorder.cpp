@@ -19,16 +19,20 @@ std::size_t ThreadBuffer::drainInto(std::vector<Event>& out) {
     const std::uint64_t tail = tail_.load(std::memory_order_relaxed);
     const std::uint64_t head = head_.load(std::memory_order_acquire);
     const std::size_t count = static_cast<std::size_t>(head - tail);
-    out.reserve(out.size() + count);
-    for (std::uint64_t i = tail; i != head; ++i)
-        out.push_back(events_[i & mask_]);
+    // At most two contiguous pieces of the ring.
+    const std::size_t first = static_cast<std::size_t>(tail & mask_);
+    const std::size_t firstCount = std::min(count, capacity_ - first);
+    out.insert(out.end(), events_.get() + first, events_.get() + first + firstCount);
+    out.insert(out.end(), events_.get(), events_.get() + (count - firstCount));
     tail_.store(head, std::memory_order_release);
     return count;
 }
 
 Recorder::Recorder(bool enabled, std::size_t eventsPerThread)
     : id_(nextRecorderId.fetch_add(1, std::memory_order_relaxed)), creationNs_(steadyNowNs()),
-      eventsPerThread_(std::bit_ceil(std::max<std::size_t>(eventsPerThread, 64))), enabled_(enabled) {}
+      eventsPerThread_(std::bit_ceil(std::max<std::size_t>(eventsPerThread, 64))), enabled_(enabled) {
+    detail::warmSpanClock(); // calibrate the counter now rather than in the first pass
+}
 
 Recorder::~Recorder() = default;
 

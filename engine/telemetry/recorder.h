@@ -2,6 +2,8 @@
 // The event recorder of the forward pass. Each thread writes into its own pre-allocated single-producer
 // ring (no lock, no allocation, no shared cache line on the hot path); one collector drains all rings.
 // A disabled recorder (or a null Recorder*) costs one branch per scope and never reads the clock.
+// Times come from each thread's SpanClock (span_clock.h): the time-stamp counter on the steady clock's
+// scale. A hot loop that times consecutive steps uses SpanChain (one clock read per step boundary).
 //
 //   telemetry::TokenScope pass(recorder, token, tokenCount);
 //   for (layer...) {
@@ -12,10 +14,10 @@
 // Threads register on first use (one allocation per thread and recorder, off the hot path after that)
 // or up front with registerCurrentThread(name).
 #include "engine/telemetry/event.h"
+#include "engine/telemetry/span_clock.h"
 
 #include <array>
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -26,16 +28,13 @@
 
 namespace wb::telemetry {
 
-inline std::uint64_t steadyNowNs() noexcept {
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                          std::chrono::steady_clock::now().time_since_epoch())
-                                          .count());
-}
-
 // One thread's ring of events. Written only by its thread, read only by the collector.
 class ThreadBuffer {
 public:
     ThreadBuffer(std::uint16_t id, std::string name, std::size_t capacityPow2);
+
+    // Producer side: this thread's span clock (steady-clock nanoseconds, nondecreasing).
+    std::uint64_t now() noexcept { return clock_.now(); }
 
     // Producer side. When the collector has fallen a whole ring behind, the event is counted as dropped
     // rather than blocking the forward pass.
@@ -64,6 +63,7 @@ public:
 private:
     alignas(64) std::atomic<std::uint64_t> head_{0};
     std::uint64_t cachedTail_ = 0; // producer's last view of tail_, saves a shared read per event
+    SpanClock clock_;              // producer only
     std::atomic<std::uint64_t> dropped_{0};
     alignas(64) std::atomic<std::uint64_t> tail_{0};
     alignas(64) std::unique_ptr<Event[]> events_;
@@ -151,7 +151,7 @@ public:
     SpanScope& operator=(const SpanScope&) = delete;
     ~SpanScope() {
         if (buffer_) {
-            event_.endNs = steadyNowNs();
+            event_.endNs = buffer_->now();
             buffer_->push(event_);
         }
     }
@@ -167,7 +167,7 @@ protected:
         event_.thread = buffer_->id();
         return true;
     }
-    void start() noexcept { event_.startNs = steadyNowNs(); }
+    void start() noexcept { event_.startNs = buffer_->now(); }
 
     ThreadBuffer* buffer_ = nullptr;
     Event event_;
@@ -222,6 +222,128 @@ public:
     OpScope(Recorder& recorder, std::int32_t token, std::int32_t layer, OpKind op, std::uint64_t bytes,
             std::uint64_t flops) noexcept
         : OpScope(&recorder, token, layer, op, bytes, flops) {}
+};
+
+// The op and layer spans of a forward pass's hot loop on the calling thread, with one clock read per op
+// boundary instead of two per span: inside the blocks an op starts when the op before it ended (the few
+// instructions between two steps count to the later op, so the ops tile their layers), and a layer span
+// runs from its first op's start to its last op's end without reading the clock. Ops outside the blocks
+// (layer -1) read the clock at both ends, so work between them and the blocks (rope angles) is in no op.
+// The events are the ones OpScope and LayerScope would record, in the same order (a layer after its ops).
+//
+//   chain.start(recorder, token);                    // per pass; a null or disabled recorder: inactive
+//   for (layer...) {
+//       ChainedLayerScope block(chain, layer);
+//       { ChainedOpScope op(chain, layer, OpKind::QProj, bytes, flops); matmul(...); }
+//   }
+class SpanChain {
+public:
+    // Starts a pass on the calling thread: the following spans belong to `token`.
+    void start(Recorder* recorder, std::int32_t token) noexcept {
+        buffer_ = nullptr;
+        if (recorder == nullptr || !recorder->enabled()) return;
+        buffer_ = recorder->threadBuffer();
+        token_ = token;
+        chained_ = false;
+        layerOpen_ = false;
+    }
+    bool active() const noexcept { return buffer_ != nullptr; }
+
+    // Active chain only. Returns the op's start time.
+    std::uint64_t opBegins(std::int32_t layer) noexcept {
+        const std::uint64_t start = chained_ && layer >= 0 ? lastNs_ : buffer_->now();
+        if (layerOpen_ && !layerStarted_) {
+            layerStartNs_ = start;
+            layerStarted_ = true;
+        }
+        return start;
+    }
+    void opEnds(std::int32_t layer, OpKind op, std::uint64_t startNs, std::uint64_t bytes,
+                std::uint64_t flops) noexcept {
+        lastNs_ = buffer_->now();
+        chained_ = layer >= 0;
+        Event event;
+        event.startNs = startNs;
+        event.endNs = lastNs_;
+        event.bytes = bytes;
+        event.flops = flops;
+        event.token = token_;
+        event.layer = static_cast<std::int16_t>(layer);
+        event.op = op;
+        event.kind = SpanKind::Op;
+        event.thread = buffer_->id();
+        buffer_->push(event);
+    }
+    void layerBegins(std::int32_t layer) noexcept {
+        layer_ = layer;
+        layerOpen_ = true;
+        layerStarted_ = false;
+    }
+    void layerEnds() noexcept {
+        layerOpen_ = false;
+        if (!layerStarted_) { // no op ran inside: an empty span at the current time
+            layerStartNs_ = lastNs_ = buffer_->now();
+            chained_ = false;
+        }
+        Event event;
+        event.startNs = layerStartNs_;
+        event.endNs = lastNs_;
+        event.token = token_;
+        event.layer = static_cast<std::int16_t>(layer_);
+        event.kind = SpanKind::Layer;
+        event.thread = buffer_->id();
+        buffer_->push(event);
+    }
+
+private:
+    ThreadBuffer* buffer_ = nullptr;
+    std::uint64_t lastNs_ = 0;       // end of the last op
+    std::uint64_t layerStartNs_ = 0; // start of the open layer's first op
+    std::int32_t token_ = 0;
+    std::int32_t layer_ = 0;
+    bool chained_ = false; // the last op was inside a block: the next block op starts at its end
+    bool layerOpen_ = false;
+    bool layerStarted_ = false;
+};
+
+// One op timed by a SpanChain (RAII, so an op left by an exception still closes).
+class ChainedOpScope {
+public:
+    ChainedOpScope(SpanChain& chain, std::int32_t layer, OpKind op, std::uint64_t bytes,
+                   std::uint64_t flops) noexcept
+        : chain_(chain.active() ? &chain : nullptr), bytes_(bytes), flops_(flops), layer_(layer), op_(op) {
+        if (chain_ != nullptr) startNs_ = chain_->opBegins(layer);
+    }
+    ~ChainedOpScope() {
+        if (chain_ != nullptr) chain_->opEnds(layer_, op_, startNs_, bytes_, flops_);
+    }
+    ChainedOpScope(const ChainedOpScope&) = delete;
+    ChainedOpScope& operator=(const ChainedOpScope&) = delete;
+
+private:
+    SpanChain* chain_;
+    std::uint64_t startNs_ = 0;
+    std::uint64_t bytes_;
+    std::uint64_t flops_;
+    std::int32_t layer_;
+    OpKind op_;
+};
+
+// One transformer block timed by a SpanChain.
+class ChainedLayerScope {
+public:
+    ChainedLayerScope(SpanChain& chain, std::int32_t layer) noexcept
+        : chain_(chain.active() ? &chain : nullptr) {
+        if (chain_ != nullptr) chain_->layerBegins(layer);
+    }
+    ~ChainedLayerScope() {
+        if (chain_ != nullptr) chain_->layerEnds();
+    }
+    ChainedLayerScope(const ChainedLayerScope&) = delete;
+    ChainedLayerScope& operator=(const ChainedLayerScope&) = delete;
+
+private:
+    SpanChain* chain_;
 };
 
 } // namespace wb::telemetry
