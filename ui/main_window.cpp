@@ -11,6 +11,9 @@
 #include "ui/model_panel.h"
 #include "ui/recent_files.h"
 #include "ui/start_page.h"
+#ifdef WB_HAVE_SIMVIEWS
+#include "visualizer/widgets/simulator_panel.h"
+#endif
 
 #include <QApplication>
 #include <QCloseEvent>
@@ -80,6 +83,16 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(chat_, &ChatWorkspace::openModelRequested, this, &MainWindow::chooseModelFile);
     connect(chat_, &ChatWorkspace::unloadRequested, this, &MainWindow::closeModel);
     connect(chat_, &ChatWorkspace::demoModelReady, this, &MainWindow::openModelFile);
+#ifdef WB_HAVE_SIMVIEWS
+    // The LPU simulator (visualizer/widgets) compiles the model open here (the demo model included), else
+    // its presets. It simulates on its own worker thread, and only while its tab is shown.
+    simulator_ = new simviews::SimulatorPanel(this);
+    simulator_->setObjectName(QStringLiteral("simulatorPanel"));
+    addWorkspace(simulator_, tr("LPU Simulator"));
+    connect(this, &MainWindow::modelShown, simulator_, [this](OpenedModelPtr model) {
+        simulator_->setModelFile(QString::fromStdString(model->info.path));
+    });
+#endif
 
     modelStatus_ = new QLabel(tr("No model open"), this);
     statusBar()->addPermanentWidget(modelStatus_);
@@ -87,6 +100,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
     buildMenus();
     startPage_->setRecentFiles(recentFiles_->paths());
+    // Export trace is enabled once the charted run has a pass (after the panel took it: connected later).
+    connect(generation, &GenerationController::generationStarted, this, &MainWindow::updateExportTraceAction);
+    connect(generation, &GenerationController::passReported, this, &MainWindow::updateExportTraceAction);
 
     connect(startPage_, &StartPage::openRequested, this, &MainWindow::chooseModelFile);
     connect(startPage_, &StartPage::recentFileRequested, this, &MainWindow::openModelFile);
@@ -114,11 +130,26 @@ void MainWindow::buildMenus() {
     closeAction_->setShortcut(QKeySequence::Close);
     closeAction_->setEnabled(false);
     fileMenu->addSeparator();
+    exportTraceAction_ = fileMenu->addAction(tr("&Export trace…"), this, &MainWindow::chooseTraceFile);
+    exportTraceAction_->setObjectName(QStringLiteral("exportTraceAction"));
+    exportTraceAction_->setStatusTip(tr("Write the last run's operations as a Chrome trace (JSON), to open "
+                                        "in Perfetto or chrome://tracing."));
+    connect(fileMenu, &QMenu::aboutToShow, this, &MainWindow::updateExportTraceAction); // after Clear
+    updateExportTraceAction();
+    fileMenu->addSeparator();
     QAction* quitAction = fileMenu->addAction(QIcon::fromTheme(QStringLiteral("application-exit")),
                                               tr("&Quit"), this, &QWidget::close);
     quitAction->setShortcut(QKeySequence::Quit);
     quitAction->setMenuRole(QAction::QuitRole);
 
+    QMenu* viewMenu = menuBar()->addMenu(tr("&View"));
+    viewMenu->setObjectName(QStringLiteral("viewMenu"));
+    for (int k = 0; k < workspaces_->count(); ++k) {
+        QWidget* page = workspaces_->widget(k);
+        QAction* showTab = viewMenu->addAction(workspaces_->tabText(k), this,
+                                               [this, page] { workspaces_->setCurrentWidget(page); });
+        if (k < 9) showTab->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + k)));
+    }
     menuBar()->addMenu(chat_->menu());
     QMenu* helpMenu = menuBar()->addMenu(tr("&Help"));
     QAction* aboutAction =
@@ -163,6 +194,9 @@ void MainWindow::openModelFile(const QString& path) {
 
 void MainWindow::closeModel() {
     chat_->unloadModel();
+#ifdef WB_HAVE_SIMVIEWS
+    simulator_->setModelFile({}); // back to the preset in use before
+#endif
     modelPanel_->showModel(nullptr);
     modelStack_->setCurrentWidget(startPage_);
     modelStatus_->setText(tr("No model open"));
@@ -236,7 +270,41 @@ void MainWindow::saveWindowState() {
     settings->sync();
 }
 
+void MainWindow::chooseTraceFile() {
+    // Window-modal but not blocking, like the error box.
+    auto* dialog = new QFileDialog(this, tr("Export trace"), QStringLiteral("trace.json"),
+                                   tr("Chrome trace (*.json);;All files (*)"));
+    dialog->setObjectName(QStringLiteral("exportTraceDialog"));
+    dialog->setAcceptMode(QFileDialog::AcceptSave);
+    dialog->setDefaultSuffix(QStringLiteral("json"));
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QFileDialog::fileSelected, this, &MainWindow::exportTrace);
+    dialog->open();
+}
+
+bool MainWindow::exportTrace(const QString& path) {
+    if (performancePanel_->exportChromeTrace(path)) { // the Performance panel's own exporter
+        statusBar()->showMessage(tr("Trace written to %1").arg(path), kStatusMessageMs);
+        return true;
+    }
+    const QString error = performancePanel_->lastError();
+    statusBar()->showMessage(tr("Could not export the trace: %1").arg(error));
+    auto* box = new QMessageBox(QMessageBox::Warning, tr("Could not export the trace"),
+                                tr("Could not write %1.").arg(path), QMessageBox::Ok, this);
+    box->setInformativeText(error);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+    return false;
+}
+
+void MainWindow::updateExportTraceAction() {
+    exportTraceAction_->setEnabled(performancePanel_->aggregator().passCount() > 0);
+}
+
 void MainWindow::closeEvent(QCloseEvent* event) {
+#ifdef WB_HAVE_SIMVIEWS
+    simulator_->cancelSimulation(); // a long simulation stops at its next layer instead of delaying exit
+#endif
     saveWindowState();
     event->accept();
 }

@@ -1,7 +1,8 @@
 #pragma once
 // The application shell: menus, status bar, drag and drop, and a tab area ("workspaces") that starts
-// with the Model tab. Later features (chat, live charts, the LPU simulator) join as more tabs through
-// addWorkspace() or as dock widgets around it (QMainWindow dock areas, nesting enabled).
+// with the Model tab, then Chat, Performance and the LPU Simulator (View › Ctrl+1…4 switch between them).
+// Later features join as more tabs through addWorkspace() or as dock widgets around it (QMainWindow dock
+// areas, nesting enabled).
 #include "ui/opened_model.h"
 
 #include <QMainWindow>
@@ -12,6 +13,10 @@ class QMenu;
 class QMessageBox;
 class QStackedWidget;
 class QTabWidget;
+
+namespace wb::simviews {
+class SimulatorPanel;
+}
 
 namespace wb::ui {
 
@@ -50,6 +55,13 @@ public:
     charts::PerformancePanel* performancePanel() const { return performancePanel_; }
     // The "Chat" workspace; owns the GenerationController (the engine's worker thread).
     ChatWorkspace* chatWorkspace() const { return chat_; }
+    // The "LPU Simulator" workspace (visualizer/widgets); null in builds without the simulator views.
+    // It simulates the model open here (setModelFile), else its presets.
+    simviews::SimulatorPanel* simulatorPanel() const { return simulator_; }
+    // File › Export trace…: the last run's Chrome trace, through the Performance panel's exporter.
+    // Enabled once a run reported a pass; exportTrace() is what it does after asking for the file.
+    QAction* exportTraceAction() const { return exportTraceAction_; }
+    bool exportTrace(const QString& path);
     StartPage* startPage() const { return startPage_; }
     RecentFiles* recentFiles() const { return recentFiles_; }
     QTabWidget* workspaces() const { return workspaces_; }
@@ -72,6 +84,8 @@ private:
     void onModelOpened(OpenedModelPtr model);
     void onOpenFailed(const QString& path, const QString& message);
     void saveWindowState();
+    void chooseTraceFile();
+    void updateExportTraceAction();
 
     ModelController* controller_ = nullptr;
     RecentFiles* recentFiles_ = nullptr;
@@ -81,7 +95,9 @@ private:
     ModelPanel* modelPanel_ = nullptr;
     charts::PerformancePanel* performancePanel_ = nullptr;
     ChatWorkspace* chat_ = nullptr;
+    simviews::SimulatorPanel* simulator_ = nullptr;
     QMenu* recentMenu_ = nullptr;
+    QAction* exportTraceAction_ = nullptr;
     QAction* closeAction_ = nullptr;
     QLabel* modelStatus_ = nullptr;
     QPointer<QMessageBox> errorBox_;

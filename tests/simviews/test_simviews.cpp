@@ -1,9 +1,12 @@
 // The simulator views: the panel runs the real simulator core (Llama-2-70B on 576 Groq chips) offscreen
 // and its views must show exactly the core's numbers; controls re-simulate; the Gantt culls and names
 // ops under the mouse; the residency map equals the core's map; the waterfall has one bar per layer;
-// export writes PNGs. Set WB_SIMVIEWS_SCREENSHOT_DIR to keep the screenshots.
+// export writes PNGs; a setting changed during a long simulation cancels it and only the newest result
+// is shown; a hidden panel does not simulate; destroying the panel mid-run does not wait for the run.
+// Set WB_SIMVIEWS_SCREENSHOT_DIR to keep the screenshots.
 #include "tests/support/test_models.h"
 #include "visualizer/core/hardware.h"
+#include "visualizer/core/lpu_compiler.h"
 #include "visualizer/core/model_arch.h"
 #include "visualizer/core/simulation.h"
 #include "visualizer/core/view_queries.h"
@@ -11,13 +14,16 @@
 #include "visualizer/widgets/layer_waterfall_view.h"
 #include "visualizer/widgets/residency_map_view.h"
 #include "visualizer/widgets/schedule_gantt_view.h"
+#include "visualizer/widgets/simulation_runner.h"
 #include "visualizer/widgets/simulation_summary_strip.h"
 #include "visualizer/widgets/simulator_panel.h"
 #include "visualizer/widgets/view_style.h"
 
 #include <QApplication>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QImage>
+#include <QSignalSpy>
 #include <QSlider>
 #include <QSpinBox>
 #include <QTabWidget>
@@ -25,6 +31,7 @@
 #include <QToolTip>
 #include <QWheelEvent>
 #include <QtTest>
+#include <atomic>
 #include <memory>
 
 using namespace wb::sim;
@@ -43,6 +50,16 @@ SimulationResult coreResult70b(int chips) {
     SimulationSettings settings;
     settings.compareWith = builtinHardwareIds();
     return simulate(modelPreset("llama-2-70b"), builtinHardware("groq-tsp-v1"), options, settings);
+}
+
+// A long LPU simulation (about half a second unloaded): Llama-3.1-405B on the planner's chips, 32k
+// context, 8 users.
+void makeLong(SimulatorPanel& panel) {
+    panel.setHardware("groq-tsp-v1");
+    panel.setModelPreset("llama-3.1-405b");
+    panel.setChips(0);
+    panel.setContext(32768);
+    panel.setBatch(8);
 }
 
 QString outputDir() {
@@ -86,6 +103,11 @@ private Q_SLOTS:
     void gpuHardwareShowsRoofline();
     void residencyAtContextCoreFunction();
     void applyDevicePricingCoreFunction();
+    void runHonoursCancelFlag();
+    void runnerDropsOverriddenRequest();
+    void settingChangeCancelsStaleRun();
+    void hiddenPanelWaitsUntilShown();
+    void destroyingPanelMidRunDoesNotWait();
 
 private:
     bool waitForSimulation();
@@ -480,6 +502,109 @@ void TestSimViews::applyDevicePricingCoreFunction() {
     }
     applyDevicePricing(result, pricing); // idempotent
     QVERIFY(std::abs(result.summary.economics.powerWatts - 150.0 * 576) < 1e-6);
+}
+
+void TestSimViews::runHonoursCancelFlag() {
+    SimulationRequest request = panel_->currentRequest();
+    std::atomic<bool> cancel{true};
+    request.settings.cancel = &cancel;
+    QVERIFY_THROWS_EXCEPTION(SimulationCancelled, SimulationRunner::run(request));
+    cancel = false;
+    const auto result = SimulationRunner::run(request);
+    QVERIFY(result != nullptr);
+    QCOMPARE(result->summary.tokenLatencyMs, panel_->result()->summary.tokenLatencyMs);
+}
+
+void TestSimViews::runnerDropsOverriddenRequest() {
+    SimulationRunner runner;
+    QSignalSpy finished(&runner, &SimulationRunner::finished);
+    QSignalSpy failed(&runner, &SimulationRunner::failed);
+    SimulationRequest longRequest = panel_->currentRequest();
+    longRequest.modelPresetOrPath = "llama-3.1-405b";
+    longRequest.options.chips = 0;
+    longRequest.options.context = 32768;
+    longRequest.options.batch = 8;
+    SimulationRequest newest = panel_->currentRequest();
+    newest.options.chips = 400;
+    // Back to back, without the event loop in between: the first result can never be reported.
+    runner.submit(longRequest);
+    runner.submit(newest);
+    QVERIFY(runner.busy());
+    QTRY_VERIFY_WITH_TIMEOUT(!runner.busy(), 60000);
+    QCOMPARE(failed.count(), 0);
+    QCOMPARE(finished.count(), 1);
+    const auto result = finished.at(0).at(0).value<SharedResult>();
+    QCOMPARE(result->summary.chips, 400);
+    QCOMPARE(result->model.name, modelPreset("llama-2-70b").name);
+    QCOMPARE(runner.completedRuns(), 1);
+    QCOMPARE(runner.droppedRuns(), 1);
+    // Its flag was raised microseconds after it was queued: it stopped early instead of finishing.
+    QCOMPARE(runner.cancelledRuns(), 1);
+    QCOMPARE(runner.jobsInFlight(), 0);
+}
+
+void TestSimViews::settingChangeCancelsStaleRun() {
+    SimulationRunner* runner = panel_->runner();
+    const int dropped = runner->droppedRuns();
+    const int cancelled = runner->cancelledRuns();
+    QSignalSpy finished(panel_.get(), &SimulatorPanel::simulationFinished);
+    makeLong(*panel_);
+    panel_->simulateNow(); // the long run starts
+    QVERIFY(runner->busy());
+    // The user moves two sliders right away.
+    panel_->setContext(2048);
+    panel_->setBatch(2);
+    QVERIFY(panel_->simulationPending());
+    QVERIFY(waitForSimulation());
+    QVERIFY2(panel_->errorText().isEmpty(), qPrintable(panel_->errorText()));
+    QCOMPARE(finished.count(), 1); // the stale result never reached the views
+    QCOMPARE(runner->droppedRuns(), dropped + 1);
+    QCOMPARE(runner->cancelledRuns(), cancelled + 1);
+    const auto& shown = *panel_->result();
+    QCOMPARE(shown.options.context, 2048u);
+    QCOMPARE(shown.options.batch, 2u);
+    QCOMPARE(shown.model.name, modelPreset("llama-3.1-405b").name);
+    // Exactly what the newest settings give.
+    const auto expected = SimulationRunner::run(panel_->currentRequest());
+    QCOMPARE(shown.summary.chips, expected->summary.chips);
+    QCOMPARE(shown.summary.tokenLatencyMs, expected->summary.tokenLatencyMs);
+    QCOMPARE(panel_->summaryStrip()->valueText("chips"), QString::number(expected->summary.chips));
+    QCOMPARE(panel_->residencyView()->chipCount(), expected->summary.chips);
+
+    panel_->setModelPreset("llama-2-70b");
+    panel_->setChips(576);
+    panel_->setContext(4096);
+    panel_->setBatch(1);
+    QVERIFY(waitForSimulation());
+    QCOMPARE(panel_->result()->summary.tokenLatencyMs, expected_->summary.tokenLatencyMs);
+}
+
+void TestSimViews::hiddenPanelWaitsUntilShown() {
+    SimulatorPanel hidden; // like a main-window tab that is not the current one
+    hidden.setModelPreset("llama-2-7b");
+    hidden.setChips(0);
+    QTest::qWait(200); // several debounce pauses
+    QCOMPARE(hidden.runner()->jobsInFlight() + hidden.runner()->completedRuns(), 0);
+    QVERIFY(hidden.result() == nullptr);
+    QVERIFY(hidden.simulationPending()); // out of date, waiting to be shown
+    hidden.show();
+    QTRY_VERIFY_WITH_TIMEOUT(!hidden.simulationPending(), 60000);
+    QVERIFY(hidden.result() != nullptr);
+    QCOMPARE(hidden.result()->model.name, modelPreset("llama-2-7b").name);
+    QCOMPARE(hidden.runner()->completedRuns(), 1);
+}
+
+void TestSimViews::destroyingPanelMidRunDoesNotWait() {
+    auto panel = std::make_unique<SimulatorPanel>();
+    panel->show();
+    makeLong(*panel);
+    panel->simulateNow();
+    QVERIFY(panel->runner()->busy());
+    QTest::qWait(100); // let the worker get into the schedule
+    QElapsedTimer clock;
+    clock.start();
+    panel.reset(); // cancels; the worker stops at its next layer (a hang would hit the test timeout)
+    qInfo("panel destroyed %lld ms into a long simulation", static_cast<long long>(clock.elapsed()));
 }
 
 QTEST_MAIN(TestSimViews)

@@ -1,12 +1,21 @@
 #include "visualizer/widgets/simulation_runner.h"
 
 #include "visualizer/core/hardware.h"
+#include "visualizer/core/lpu_compiler.h"
 #include "visualizer/core/model_arch.h"
 
 #include <exception>
+#include <utility>
 #include <vector>
 
 namespace wb::simviews {
+namespace {
+
+void throwIfCancelled(const std::atomic<bool>* cancel) {
+    if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) throw sim::SimulationCancelled();
+}
+
+} // namespace
 
 SimulationRunner::SimulationRunner(QObject* parent) : QObject(parent) {
     qRegisterMetaType<SharedResult>("wb::simviews::SharedResult");
@@ -14,11 +23,16 @@ SimulationRunner::SimulationRunner(QObject* parent) : QObject(parent) {
 }
 
 SimulationRunner::~SimulationRunner() {
-    // Tasks post their result to this object; none may outlive it.
+    // Tasks post their result to this object; none may outlive it. Cancelled, the running one stops at
+    // its next layer and the queued ones never start.
+    cancel();
+    pool_.clear();
     pool_.waitForDone();
 }
 
 SharedResult SimulationRunner::run(const SimulationRequest& request) {
+    const std::atomic<bool>* cancel = request.settings.cancel;
+    throwIfCancelled(cancel); // a job overtaken while it waited in the queue: no file read, no probe
     const auto model = sim::resolveModel(request.modelPresetOrPath);
     auto hardware = sim::builtinHardware(request.hardwareId);
     hardware.lpu.useMarketingBandwidth = request.marketingBandwidth;
@@ -39,55 +53,69 @@ SharedResult SimulationRunner::run(const SimulationRequest& request) {
             return lpu;
         });
     }
+    throwIfCancelled(cancel);
     auto result =
         std::make_shared<sim::SimulationResult>(sim::simulate(model, hardware, request.options, settings));
     for (auto it = lpuComparisons.rbegin(); it != lpuComparisons.rend(); ++it) {
+        throwIfCancelled(cancel);
         auto lpu = sim::builtinHardware(*it);
         lpu.lpu.useMarketingBandwidth = request.marketingBandwidth;
         try {
-            const auto lpuResult =
-                sim::simulate(model, lpu, request.options, {request.settings.efficiency, {}});
+            sim::SimulationSettings lpuSettings;
+            lpuSettings.efficiency = request.settings.efficiency;
+            lpuSettings.cancel = cancel;
+            const auto lpuResult = sim::simulate(model, lpu, request.options, lpuSettings);
             result->comparison.insert(result->comparison.begin(), lpuResult.summary);
+        } catch (const sim::SimulationCancelled&) {
+            throw;
         } catch (const std::exception&) {
             // The model does not fit on that many chips: the comparison shows the other devices.
         }
     }
+    throwIfCancelled(cancel);
     sim::applyDevicePricing(*result, request.pricing);
     return result;
 }
 
 void SimulationRunner::submit(const SimulationRequest& request) {
-    if (running_) {
-        pending_ = request; // the newest request replaces any older waiting one
-        return;
-    }
-    start(request);
-}
-
-void SimulationRunner::start(const SimulationRequest& request) {
-    running_ = true;
-    Q_EMIT started();
-    pool_.start([this, request] {
+    if (current_) current_->store(true, std::memory_order_relaxed); // the older job is stale now
+    current_ = std::make_shared<std::atomic<bool>>(false);
+    cancelledAll_ = false;
+    const std::uint64_t job = ++latestJob_;
+    ++inFlight_;
+    pool_.start([this, request, job, flag = current_] {
+        SimulationRequest own = request;
+        own.settings.cancel = flag.get(); // `flag` lives as long as this task
         SharedResult result;
         QString error;
+        bool cancelled = false;
         try {
-            result = run(request);
+            result = run(own);
+        } catch (const sim::SimulationCancelled&) {
+            cancelled = true;
         } catch (const std::exception& e) {
             error = QString::fromStdString(e.what());
         }
         QMetaObject::invokeMethod(
-            this, [this, result, error] { onDone(result, error); }, Qt::QueuedConnection);
+            this, [this, job, result, error, cancelled] { onDone(job, result, error, cancelled); },
+            Qt::QueuedConnection);
     });
+    Q_EMIT started();
 }
 
-void SimulationRunner::onDone(SharedResult result, const QString& error) {
-    running_ = false;
-    ++completed_;
-    if (pending_) {
-        auto next = std::move(*pending_);
-        pending_.reset();
-        start(next);
+void SimulationRunner::cancel() {
+    if (current_) current_->store(true, std::memory_order_relaxed);
+    cancelledAll_ = true;
+}
+
+void SimulationRunner::onDone(std::uint64_t job, SharedResult result, const QString& error, bool cancelled) {
+    --inFlight_;
+    if (cancelled) ++cancelled_;
+    if (cancelled || job != latestJob_ || cancelledAll_) {
+        ++dropped_; // stale: only the newest request's result is shown
+        return;
     }
+    ++completed_;
     if (result)
         Q_EMIT finished(std::move(result));
     else

@@ -72,7 +72,7 @@ SimulatorPanel::SimulatorPanel(QWidget* parent) : QWidget(parent) {
     debounce_ = new QTimer(this);
     debounce_->setSingleShot(true);
     debounce_->setInterval(kDebounceMs);
-    connect(debounce_, &QTimer::timeout, this, [this] { runner_->submit(currentRequest()); });
+    connect(debounce_, &QTimer::timeout, this, &SimulatorPanel::simulateNow);
     connect(runner_, &SimulationRunner::finished, this, &SimulatorPanel::onResult);
     connect(runner_, &SimulationRunner::failed, this, &SimulatorPanel::onFailure);
     connect(runner_, &SimulationRunner::started, this,
@@ -118,7 +118,10 @@ SimulatorPanel::SimulatorPanel(QWidget* parent) : QWidget(parent) {
     scheduleSimulation();
 }
 
-SimulatorPanel::~SimulatorPanel() = default;
+SimulatorPanel::~SimulatorPanel() {
+    // The runner (a child) waits for its worker when destroyed; cancelled, that is one layer at most.
+    runner_->cancel();
+}
 
 QWidget* SimulatorPanel::buildControls() {
     auto* box = new QWidget;
@@ -300,6 +303,7 @@ QWidget* SimulatorPanel::buildGanttTab() {
         new QLabel(tr("wheel: zoom \u00b7 drag: pan \u00b7 Shift+wheel: scroll \u00b7 Ctrl+wheel: row height "
                       "\u00b7 hover: details"));
     hint->setStyleSheet(QStringLiteral("color: palette(placeholder-text);"));
+    hint->setWordWrap(true); // under the chart, so the tab fits a 1280-pixel main window
     bar->addWidget(oneRow);
     bar->addWidget(zoomIn);
     bar->addWidget(zoomOut);
@@ -307,9 +311,9 @@ QWidget* SimulatorPanel::buildGanttTab() {
     bar->addWidget(fit);
     bar->addWidget(chip);
     bar->addStretch(1);
-    bar->addWidget(hint);
     layout->addLayout(bar);
     layout->addWidget(gantt_, 1);
+    layout->addWidget(hint);
     connect(oneRow, &QCheckBox::toggled, gantt_, &ScheduleGanttView::setOneRowPerChip);
     connect(zoomIn, &QPushButton::clicked, gantt_, [this] { gantt_->zoomTime(2.0, gantt_->width() / 2.0); });
     connect(zoomOut, &QPushButton::clicked, gantt_, [this] { gantt_->zoomTime(0.5, gantt_->width() / 2.0); });
@@ -322,21 +326,59 @@ QWidget* SimulatorPanel::buildGanttTab() {
 void SimulatorPanel::setModelFile(const QString& path) {
     const int existing = modelCombo_->findData(QStringLiteral("file:"), Qt::UserRole + 1);
     if (path.isEmpty()) {
-        if (existing >= 0) modelCombo_->removeItem(existing);
+        if (existing < 0) return;
+        const bool wasCurrent = modelCombo_->currentIndex() == existing;
+        {
+            const QSignalBlocker block(modelCombo_);
+            modelCombo_->removeItem(existing);
+        }
+        if (wasCurrent) {
+            const int preset = modelCombo_->findData(presetBeforeFile_);
+            const int fallback = modelCombo_->findData(QStringLiteral("llama-2-70b"));
+            modelCombo_->setCurrentIndex(preset >= 0 ? preset : std::max(0, fallback));
+            setChips(chipsBeforeFile_);
+            scheduleSimulation();
+        }
         return;
     }
     const QString text = tr("current model: %1").arg(QFileInfo(path).fileName());
+    if (existing < 0 || modelCombo_->currentIndex() != existing) {
+        // Remember the preset and chips the user had, to return to them when the model closes.
+        presetBeforeFile_ = modelCombo_->currentData().toString();
+        chipsBeforeFile_ = autoChips_->isChecked() ? 0 : chipsSpin_->value();
+    }
     if (existing >= 0) {
         modelCombo_->setItemText(existing, text);
         modelCombo_->setItemData(existing, path);
+        modelCombo_->setItemData(existing, path, Qt::ToolTipRole);
         modelCombo_->setCurrentIndex(existing);
-        scheduleSimulation(); // same index, new file
     } else {
+        const QSignalBlocker block(modelCombo_);
         modelCombo_->insertItem(0, text, path);
         modelCombo_->setItemData(0, QStringLiteral("file:"), Qt::UserRole + 1);
         modelCombo_->setItemData(0, path, Qt::ToolTipRole);
         modelCombo_->setCurrentIndex(0);
     }
+    setChips(0);          // a fixed chip count chosen for a preset rarely suits another model
+    scheduleSimulation(); // also when only the file behind the entry changed
+}
+
+QString SimulatorPanel::modelFile() const {
+    const int existing = modelCombo_->findData(QStringLiteral("file:"), Qt::UserRole + 1);
+    return existing < 0 ? QString() : modelCombo_->itemData(existing).toString();
+}
+
+void SimulatorPanel::simulateNow() {
+    debounce_->stop();
+    if (!isVisible()) return; // stays out of date until shown
+    outOfDate_ = false;
+    runner_->submit(currentRequest());
+}
+
+void SimulatorPanel::cancelSimulation() {
+    debounce_->stop();
+    if (runner_->busy()) outOfDate_ = true; // what was running is not on screen: redo it on the next change
+    runner_->cancel();
 }
 
 void SimulatorPanel::setModelPreset(const QString& presetId) {
@@ -406,11 +448,18 @@ SimulationRequest SimulatorPanel::currentRequest() const {
 }
 
 bool SimulatorPanel::simulationPending() const {
-    return debounce_->isActive() || runner_->busy();
+    return outOfDate_ || debounce_->isActive() || runner_->busy();
 }
 
 void SimulatorPanel::scheduleSimulation() {
-    debounce_->start();
+    outOfDate_ = true;
+    runner_->cancel(); // what runs now is stale: stop it at once, not after the pause
+    if (isVisible()) debounce_->start();
+}
+
+void SimulatorPanel::showEvent(QShowEvent* event) {
+    QWidget::showEvent(event);
+    if (outOfDate_) debounce_->start();
 }
 
 void SimulatorPanel::onResult(SharedResult result) {

@@ -2,8 +2,10 @@
 // The LPU simulator as one panel: a column of controls (model, hardware, chips, precision, context,
 // prompt, batch, SRAM bandwidth figure, price and power per device) and the views of the latest result
 // (summary strip; tabs with the schedule Gantt, SRAM residency map, per-layer bound waterfall and the
-// LPU/GPU/CPU comparison). Every control change re-simulates after a 30 ms pause, on a worker thread.
-// Price and power edits only reprice the current result.
+// LPU/GPU/CPU comparison). Every control change cancels the simulation it makes stale at once and
+// re-simulates after a 30 ms pause, on a worker thread. While the panel is hidden (another tab of the main
+// window) changes only mark it out of date: it simulates when shown. Price and power edits only reprice the
+// current result.
 #include "visualizer/widgets/simulation_runner.h"
 
 #include <QString>
@@ -35,9 +37,15 @@ public:
     explicit SimulatorPanel(QWidget* parent = nullptr);
     ~SimulatorPanel() override;
 
-    // The model open in the main window: adds (or updates) a "current model" entry and selects it.
-    // An empty path removes the entry.
+    // The model open in the main window: adds (or updates) a "current model" entry and selects it, with
+    // the chip count on automatic (the planner sizes the deployment to the model). An empty path removes
+    // the entry and, if it was selected, returns to the preset and chip setting in use before it.
     void setModelFile(const QString& path);
+    QString modelFile() const;
+    // Submits the current settings at once instead of after the debounce pause (when visible).
+    void simulateNow();
+    // Drops the running simulation (its result is not shown); the next change simulates again.
+    void cancelSimulation();
 
     // Programmatic control (same effect as the user changing the control).
     void setModelPreset(const QString& presetId);
@@ -53,6 +61,7 @@ public:
     SharedResult result() const { return result_; }
     // True while a change waits for its debounce pause or a simulation is running.
     bool simulationPending() const;
+    SimulationRunner* runner() const { return runner_; }
     QString errorText() const { return error_; }
 
     ScheduleGanttView* ganttView() const { return gantt_; }
@@ -69,6 +78,9 @@ Q_SIGNALS:
     void simulationFinished();
     void simulationFailed(const QString& message);
 
+protected:
+    void showEvent(QShowEvent* event) override;
+
 private:
     QWidget* buildControls();
     QWidget* buildGanttTab();
@@ -81,6 +93,10 @@ private:
 
     SimulationRunner* runner_ = nullptr;
     QTimer* debounce_ = nullptr;
+    bool outOfDate_ = true; // a change not yet submitted to the runner
+    // What setModelFile() replaced, restored when the file goes away.
+    QString presetBeforeFile_;
+    int chipsBeforeFile_ = 0; // 0: automatic
     SharedResult result_;
     QString error_;
 
