@@ -178,8 +178,12 @@ void matMulBlock32Avx512(const WeightMatrix& w, const float* x, std::int64_t nTo
             const auto rows = static_cast<std::int32_t>(std::min(kRowGroup, w.rows - row0));
             avx512::packBlock32Rows16(type, w.rowData(row0), w.rowBytes, nBlocks, rows, packed.data(),
                                       scales.data());
+            const std::int64_t nextRows =
+                std::min(kRowGroup, std::max<std::int64_t>(0, w.rows - row0 - kRowGroup));
             avx512::matMulBlock32Packed(packed.data(), scales.data(), nBlocks, rows, quantized.data(),
-                                        offsets.data(), nTokens, y + row0, w.rows);
+                                        offsets.data(), nTokens, y + row0, w.rows,
+                                        g + 1 < last ? w.rowData(row0 + kRowGroup) : nullptr,
+                                        static_cast<std::size_t>(nextRows) * w.rowBytes);
         }
     });
 }

@@ -328,7 +328,7 @@ namespace {
 template <int kTokens>
 void packedTile(const std::int32_t* packed, const float* scales, std::int64_t nBlocks, __mmask16 valid,
                 const ActivationBlock32* activations, const std::int32_t* offsets, std::int64_t nBlocksStride,
-                float* y, std::int64_t yStride) {
+                float* y, std::int64_t yStride, const std::uint8_t* prefetch, std::size_t prefetchStep) {
     __m512 acc[kTokens];
 #pragma GCC unroll 8
     for (int t = 0; t < kTokens; ++t)
@@ -341,6 +341,9 @@ void packedTile(const std::int32_t* packed, const float* scales, std::int64_t nB
         tokenOffsets[t] = offsets + t * nBlocksStride;
     }
     for (std::int64_t b = 0; b < nBlocks; ++b) {
+        if (prefetch != nullptr) // the next group's weights, spread over this tile's blocks
+            for (std::size_t line = 0; line < prefetchStep; line += 64)
+                _mm_prefetch(reinterpret_cast<const char*>(prefetch + b * prefetchStep + line), _MM_HINT_T0);
         // Tokens innermost: kTokens independent dot-product chains overlap in the pipeline.
         __m512i isum[kTokens];
 #pragma GCC unroll 8
@@ -372,39 +375,46 @@ void packedTile(const std::int32_t* packed, const float* scales, std::int64_t nB
 
 void matMulBlock32Packed(const std::int32_t* packed, const float* scales, std::int64_t nBlocks,
                          std::int32_t rows, const void* activations, const std::int32_t* offsets,
-                         std::int64_t nTokens, float* y, std::int64_t yStride) {
+                         std::int64_t nTokens, float* y, std::int64_t yStride, const std::uint8_t* prefetch,
+                         std::size_t prefetchBytes) {
     const auto* a = static_cast<const ActivationBlock32*>(activations);
     const auto valid = static_cast<__mmask16>((1u << rows) - 1u);
+    // Lines of the next group to fetch per block, during the first tile only.
+    const std::size_t prefetchStep =
+        prefetch == nullptr ? 0
+                            : ((prefetchBytes / static_cast<std::size_t>(nBlocks)) + 63) & ~std::size_t{63};
     constexpr int kTile = 8;
     std::int64_t t = 0;
-    for (; t + kTile <= nTokens; t += kTile)
+    for (; t + kTile <= nTokens; t += kTile) {
         packedTile<kTile>(packed, scales, nBlocks, valid, a + t * nBlocks, offsets + t * nBlocks, nBlocks,
-                          y + t * yStride, yStride);
+                          y + t * yStride, yStride, prefetch, prefetchStep);
+        prefetch = nullptr;
+    }
     const auto rest = static_cast<int>(nTokens - t);
     const ActivationBlock32* at = a + t * nBlocks;
     const std::int32_t* ot = offsets + t * nBlocks;
     float* yt = y + t * yStride;
     switch (rest) {
     case 7:
-        packedTile<7>(packed, scales, nBlocks, valid, at, ot, nBlocks, yt, yStride);
+        packedTile<7>(packed, scales, nBlocks, valid, at, ot, nBlocks, yt, yStride, prefetch, prefetchStep);
         break;
     case 6:
-        packedTile<6>(packed, scales, nBlocks, valid, at, ot, nBlocks, yt, yStride);
+        packedTile<6>(packed, scales, nBlocks, valid, at, ot, nBlocks, yt, yStride, prefetch, prefetchStep);
         break;
     case 5:
-        packedTile<5>(packed, scales, nBlocks, valid, at, ot, nBlocks, yt, yStride);
+        packedTile<5>(packed, scales, nBlocks, valid, at, ot, nBlocks, yt, yStride, prefetch, prefetchStep);
         break;
     case 4:
-        packedTile<4>(packed, scales, nBlocks, valid, at, ot, nBlocks, yt, yStride);
+        packedTile<4>(packed, scales, nBlocks, valid, at, ot, nBlocks, yt, yStride, prefetch, prefetchStep);
         break;
     case 3:
-        packedTile<3>(packed, scales, nBlocks, valid, at, ot, nBlocks, yt, yStride);
+        packedTile<3>(packed, scales, nBlocks, valid, at, ot, nBlocks, yt, yStride, prefetch, prefetchStep);
         break;
     case 2:
-        packedTile<2>(packed, scales, nBlocks, valid, at, ot, nBlocks, yt, yStride);
+        packedTile<2>(packed, scales, nBlocks, valid, at, ot, nBlocks, yt, yStride, prefetch, prefetchStep);
         break;
     case 1:
-        packedTile<1>(packed, scales, nBlocks, valid, at, ot, nBlocks, yt, yStride);
+        packedTile<1>(packed, scales, nBlocks, valid, at, ot, nBlocks, yt, yStride, prefetch, prefetchStep);
         break;
     default:
         break;

@@ -64,10 +64,12 @@ void packBlock32Rows16(Block32Type type, const std::uint8_t* firstRow, std::size
 // Products of a packed 16-row group with nTokens tokens' activations: `activations` is the tokens'
 // ActivationBlock32 array (activation_quant.h, nBlocks per token, natural order), offsets[t * nBlocks + b] =
 // -bias * sum(qs) as for Block32Token. Each token's bytes are broadcast from memory into the dot products,
-// so nothing is reduced across lanes. Writes y[t * yStride + lane] for lanes < rows.
+// so nothing is reduced across lanes. Writes y[t * yStride + row] for rows < `rows`. While it runs it
+// software-prefetches prefetchBytes from `prefetch` (the next group's weights; nullptr for none).
 void matMulBlock32Packed(const std::int32_t* packed, const float* scales, std::int64_t nBlocks,
                          std::int32_t rows, const void* activations, const std::int32_t* offsets,
-                         std::int64_t nTokens, float* y, std::int64_t yStride);
+                         std::int64_t nTokens, float* y, std::int64_t yStride, const std::uint8_t* prefetch,
+                         std::size_t prefetchBytes);
 
 // Quantizes n values (a multiple of 32) to ActivationBlock32 (activation_quant.h) exactly as
 // quantizeActivationsQ8_0 does, bit for bit: the same amax, d, 1/d, round-half-even and fp16 roundings.
