@@ -121,6 +121,7 @@ MainWindow::~MainWindow() = default;
 
 void MainWindow::buildMenus() {
     QMenu* fileMenu = menuBar()->addMenu(tr("&File"));
+    fileMenu->setObjectName(QStringLiteral("fileMenu"));
     QAction* openAction = fileMenu->addAction(QIcon::fromTheme(QStringLiteral("document-open")),
                                               tr("&Open model…"), this, &MainWindow::chooseModelFile);
     openAction->setShortcut(QKeySequence::Open);

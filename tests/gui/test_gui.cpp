@@ -1,37 +1,58 @@
 // The desktop app, driven offscreen: start page, opening a model the way the command line does, the
 // tensor table, error handling for bad files, recent files in a temporary settings folder, drag and drop,
-// and --screenshot through the real executable.
+// --screenshot through the real executable, the LPU Simulator tab following the open model (and closing
+// the window during a long simulation), and File › Export trace… after a real generation.
 #include "tests/support/test_models.h"
 
 #include "engine/gguf/gguf_file.h"
 #include "ui/about_dialog.h"
 #include "ui/app_launcher.h"
 #include "ui/app_settings.h"
+#include "ui/charts/performance_panel.h"
+#include "ui/chat/chat_workspace.h"
+#include "ui/chat/sampling_panel.h"
+#include "ui/generation_controller.h"
 #include "ui/main_window.h"
 #include "ui/model_panel.h"
 #include "ui/recent_files.h"
 #include "ui/start_page.h"
 #include "ui/tensor_table_model.h"
+#ifdef WB_HAVE_SIMVIEWS
+#include "visualizer/core/model_arch.h"
+#include "visualizer/widgets/simulation_runner.h"
+#include "visualizer/widgets/simulator_panel.h"
+#endif
 
 #include <QAction>
 #include <QApplication>
+#include <QComboBox>
 #include <QDropEvent>
+#include <QElapsedTimer>
 #include <QFile>
+#include <QFileDialog>
 #include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QMenu>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QPlainTextEdit>
 #include <QProcess>
+#include <QPushButton>
 #include <QSettings>
 #include <QSortFilterProxyModel>
+#include <QSpinBox>
 #include <QStandardPaths>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QUrl>
 #include <QtTest>
 
 #include <algorithm>
+#include <memory>
 #include <set>
 
 using namespace wb::ui;
@@ -52,6 +73,14 @@ QString writeFile(const QString& path, const QByteArray& bytes) {
     QFile file(path);
     if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size()) return {};
     return path;
+}
+
+QAction* menuAction(const MainWindow& window, const char* menuName, const QString& text) {
+    auto* menu = window.findChild<QMenu*>(QString::fromLatin1(menuName));
+    if (menu == nullptr) return nullptr;
+    for (QAction* action : menu->actions())
+        if (action->text() == text) return action;
+    return nullptr;
 }
 
 QMessageBox* errorDialog(const MainWindow& window) {
@@ -327,6 +356,179 @@ private Q_SLOTS:
             window.addWorkspace(new QLabel(QStringLiteral("chat goes here")), QStringLiteral("Chat"));
         QCOMPARE(index, before);
         QCOMPARE(window.workspaces()->tabText(index), QStringLiteral("Chat"));
+    }
+
+    void workspaceTabsAndViewMenu() {
+        MainWindow window;
+        window.setPersistWindowState(false);
+        QTabWidget* tabs = window.workspaces();
+        QStringList titles;
+        for (int k = 0; k < tabs->count(); ++k)
+            titles << tabs->tabText(k);
+        QStringList expected{QStringLiteral("Model"), QStringLiteral("Chat"), QStringLiteral("Performance")};
+#ifdef WB_HAVE_SIMVIEWS
+        expected << QStringLiteral("LPU Simulator");
+        QCOMPARE(tabs->indexOf(window.simulatorPanel()), 3);
+#endif
+        QCOMPARE(titles, expected);
+        // View › <tab> (Ctrl+1…) switches to each workspace.
+        for (int k = tabs->count() - 1; k >= 0; --k) {
+            QAction* action = menuAction(window, "viewMenu", titles[k]);
+            QVERIFY2(action != nullptr, qPrintable(titles[k]));
+            QCOMPARE(action->shortcut(), QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + k)));
+            action->trigger();
+            QCOMPARE(tabs->currentIndex(), k);
+        }
+    }
+
+    void simulatorTabFollowsOpenModel() {
+#ifndef WB_HAVE_SIMVIEWS
+        QSKIP("built without the simulator views (wb_simviews)");
+#else
+        WB_REQUIRE_MODEL(kStories, path);
+        MainWindow window;
+        window.setPersistWindowState(false);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        wb::simviews::SimulatorPanel* panel = window.simulatorPanel();
+        QVERIFY(panel != nullptr);
+        QVERIFY(panel->modelFile().isEmpty());
+        const auto before = panel->currentRequest();
+        QCOMPARE(before.modelPresetOrPath, std::string("llama-2-70b"));
+        // A hidden tab does not simulate (it would take the cores from the engine).
+        QTest::qWait(100);
+        QCOMPARE(panel->runner()->completedRuns() + panel->runner()->jobsInFlight(), 0);
+
+        window.openModelFile(path);
+        QVERIFY(window.lastError().isEmpty());
+        QCOMPARE(QFileInfo(panel->modelFile()).canonicalFilePath(), QFileInfo(path).canonicalFilePath());
+        const auto request = panel->currentRequest();
+        QCOMPARE(request.modelPresetOrPath, panel->modelFile().toStdString());
+        QCOMPARE(request.options.chips, 0); // the planner sizes the deployment to this model
+
+        QAction* show = menuAction(window, "viewMenu", QStringLiteral("LPU Simulator"));
+        QVERIFY(show != nullptr);
+        show->trigger();
+        QCOMPARE(window.workspaces()->currentWidget(), panel);
+        QTRY_VERIFY_WITH_TIMEOUT(!panel->simulationPending(), 60000);
+        QVERIFY2(panel->errorText().isEmpty(), qPrintable(panel->errorText()));
+        QVERIFY(panel->result() != nullptr);
+        const auto arch = wb::sim::resolveModel(path.toStdString());
+        QCOMPARE(panel->result()->model.layers, arch.layers);
+        QCOMPARE(panel->result()->model.hidden, arch.hidden);
+        QCOMPARE(panel->result()->summary.chips, panel->result()->lpu->plan.minimumChips);
+
+        // Closing the model returns to the preset and chip count in use before.
+        window.closeModel();
+        QVERIFY(panel->modelFile().isEmpty());
+        const auto after = panel->currentRequest();
+        QCOMPARE(after.modelPresetOrPath, before.modelPresetOrPath);
+        QCOMPARE(after.options.chips, before.options.chips);
+        QTRY_VERIFY_WITH_TIMEOUT(!panel->simulationPending(), 60000);
+        QVERIFY2(panel->errorText().isEmpty(), qPrintable(panel->errorText()));
+        QCOMPARE(panel->result()->model.name, wb::sim::modelPreset("llama-2-70b").name);
+        QCOMPARE(panel->result()->summary.chips, before.options.chips);
+#endif
+    }
+
+    void closingDuringLongSimulationDoesNotHang() {
+#ifndef WB_HAVE_SIMVIEWS
+        QSKIP("built without the simulator views (wb_simviews)");
+#else
+        auto window = std::make_unique<MainWindow>();
+        window->setPersistWindowState(false);
+        window->show();
+        wb::simviews::SimulatorPanel* panel = window->simulatorPanel();
+        window->workspaces()->setCurrentWidget(panel);
+        // Llama-3.1-405B, 32k context, 8 users on the planner's chips: about half a second unloaded.
+        panel->setModelPreset(QStringLiteral("llama-3.1-405b"));
+        panel->setChips(0);
+        panel->setContext(32768);
+        panel->setBatch(8);
+        panel->simulateNow();
+        QVERIFY(panel->runner()->busy());
+        QTest::qWait(50);
+        QVERIFY(window->close());
+        QVERIFY(!panel->runner()->busy()); // cancelled by the close, nothing more will be shown
+        QElapsedTimer clock;
+        clock.start();
+        window.reset(); // a hang here would hit the test's timeout
+        qInfo("window destroyed %lld ms after close during a simulation",
+              static_cast<long long>(clock.elapsed()));
+#endif
+    }
+
+    void exportTraceAfterGeneration() {
+        WB_REQUIRE_MODEL(kStories, path);
+        MainWindow window;
+        window.setPersistWindowState(false);
+        window.show();
+        QAction* exportAction = window.exportTraceAction();
+        QVERIFY(exportAction != nullptr);
+        QCOMPARE(menuAction(window, "fileMenu", exportAction->text()), exportAction);
+        QVERIFY(!exportAction->isEnabled()); // no run yet
+        window.openModelFile(path);
+        ChatWorkspace* chat = window.chatWorkspace();
+        GenerationController* generation = chat->generation();
+        QTRY_VERIFY_WITH_TIMEOUT(generation->hasModel() && !generation->isLoading(), 20000);
+        QVERIFY(!exportAction->isEnabled()); // a loaded model is not a run
+
+        chat->modeBox()->setCurrentIndex(chat->modeBox()->findData(int(PromptMode::Raw)));
+        chat->setMode(PromptMode::Raw);
+        chat->samplingPanel()->maxTokensBox()->setValue(8);
+        QSignalSpy done(chat, &ChatWorkspace::generationDone);
+        chat->input()->setPlainText(QStringLiteral("Once upon a time"));
+        QTest::mouseClick(chat->sendButton(), Qt::LeftButton);
+        QVERIFY(done.count() > 0 || done.wait(60000));
+        const auto& aggregator = window.performancePanel()->aggregator();
+        QVERIFY(aggregator.passCount() > 0);
+        QVERIFY(exportAction->isEnabled());
+
+        const QString out = scratch_.filePath(QStringLiteral("menu-trace.json"));
+        QFile::remove(out);
+        exportAction->trigger();
+        auto* dialog = window.findChild<QFileDialog*>(QStringLiteral("exportTraceDialog"));
+        QVERIFY(dialog != nullptr);
+        QVERIFY(dialog->isVisible());
+        dialog->selectFile(out);
+        static_cast<QDialog*>(dialog)->accept(); // what the Save button does
+        QVERIFY(QFileInfo::exists(out));
+
+        QFile file(out);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray bytes = file.readAll();
+        QJsonParseError error{};
+        const QJsonDocument document = QJsonDocument::fromJson(bytes, &error);
+        QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(error.errorString()));
+        const QJsonArray events = document.object().value(QStringLiteral("traceEvents")).toArray();
+        QVERIFY(!events.isEmpty());
+        qsizetype tokens = 0;
+        int maxLayer = -1;
+        for (const QJsonValue& value : events) {
+            const QJsonObject event = value.toObject();
+            if (event.value(QStringLiteral("ph")).toString() != QStringLiteral("X")) continue;
+            const QString category = event.value(QStringLiteral("cat")).toString();
+            if (category == QStringLiteral("token")) ++tokens;
+            if (category == QStringLiteral("layer"))
+                maxLayer =
+                    std::max(maxLayer, event.value(QStringLiteral("args")).toObject().value("layer").toInt());
+        }
+        QCOMPARE(tokens, static_cast<qsizetype>(aggregator.passCount())); // one span per pass of the run
+        QCOMPARE(maxLayer + 1, aggregator.layerCount());
+        QCOMPARE(aggregator.layerCount(), 5); // stories260K
+
+        // The same writer as the Performance panel's Export button: the same bytes.
+        const QString viaPanel = scratch_.filePath(QStringLiteral("panel-trace.json"));
+        QVERIFY(window.performancePanel()->exportChromeTrace(viaPanel));
+        QFile panelFile(viaPanel);
+        QVERIFY(panelFile.open(QIODevice::ReadOnly));
+        QCOMPARE(panelFile.readAll(), bytes);
+
+        // An unwritable path is reported, not silently ignored.
+        QVERIFY(!window.exportTrace(scratch_.filePath(QStringLiteral("no/such/folder/trace.json"))));
+        auto* box = window.findChild<QMessageBox*>();
+        QVERIFY(box != nullptr);
+        box->close();
     }
 
     void screenshotOptionWritesPng_data() {
