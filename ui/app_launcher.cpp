@@ -13,8 +13,10 @@
 #include <QTabWidget>
 #include <QTimer>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <vector>
 
 namespace wb::ui {
 namespace {
@@ -30,39 +32,106 @@ void printError(const QString& text) {
     std::fprintf(stderr, "%s\n", qPrintable(text));
 }
 
-void saveScreenshotWhenSettled(MainWindow& window, const QString& path, bool waitForPrompt) {
+struct SpeedReport {
+    int runsLeft = 0;
+    bool failed = false;
+    bool done = false;
+    std::vector<double> genTokensPerSecond;
+};
+
+// With a speed report, the screenshot also waits for its last run (null: no report).
+void saveScreenshotWhenSettled(MainWindow& window, const QString& path, bool waitForPrompt,
+                               const std::shared_ptr<SpeedReport>& report) {
     auto clock = std::make_shared<QElapsedTimer>();
     clock->start();
     auto idleSince = std::make_shared<QElapsedTimer>();
     auto* timer = new QTimer(&window);
     timer->setInterval(kPollMs);
     ChatWorkspace* chat = window.chatWorkspace();
-    QObject::connect(timer, &QTimer::timeout, &window, [&window, chat, path, clock, idleSince, timer, waitForPrompt] {
-        const bool failed = !window.lastError().isEmpty();
-        const bool promptDone = !waitForPrompt || failed ||
-                                (!chat->hasPendingPrompt() && !chat->isBusy() && !chat->conversation().isEmpty());
-        const bool idle = !window.isLoading() && promptDone;
-        if (!idle) idleSince->invalidate();
-        else if (!idleSince->isValid()) idleSince->start();
-        const bool settled = idle && clock->elapsed() >= kSettleMs && idleSince->elapsed() >= kSettleMs / 2;
-        const int giveUp = waitForPrompt ? kGenerationGiveUpMs : kGiveUpMs;
-        if (!settled && clock->elapsed() < giveUp) return;
-        timer->stop();
-        int exitCode = 0;
-        if (!window.lastError().isEmpty()) {
-            printError(QStringLiteral("inference-workbench: %1").arg(window.lastError()));
-            exitCode = 1;
-        } else if (waitForPrompt && !promptDone) {
-            printError(QStringLiteral("inference-workbench: the generation did not finish in time"));
-            exitCode = 1;
-        }
-        if (!window.grab().toImage().save(path, "PNG")) {
-            printError(QStringLiteral("inference-workbench: cannot write screenshot '%1'").arg(path));
-            exitCode = 1;
-        }
-        QCoreApplication::exit(exitCode);
-    });
+    QObject::connect(
+        timer, &QTimer::timeout, &window,
+        [&window, chat, path, clock, idleSince, timer, waitForPrompt, report] {
+            const bool failed = !window.lastError().isEmpty();
+            const bool promptDone = !waitForPrompt || failed ||
+                                    (!chat->hasPendingPrompt() && !chat->isBusy() &&
+                                     !chat->conversation().isEmpty() && (!report || report->done));
+            const bool idle = !window.isLoading() && promptDone;
+            if (!idle)
+                idleSince->invalidate();
+            else if (!idleSince->isValid())
+                idleSince->start();
+            const bool settled =
+                idle && clock->elapsed() >= kSettleMs && idleSince->elapsed() >= kSettleMs / 2;
+            const int giveUp = waitForPrompt ? kGenerationGiveUpMs : kGiveUpMs;
+            if (!settled && clock->elapsed() < giveUp) return;
+            timer->stop();
+            int exitCode = 0;
+            if (!window.lastError().isEmpty()) {
+                printError(QStringLiteral("inference-workbench: %1").arg(window.lastError()));
+                exitCode = 1;
+            } else if (waitForPrompt && !promptDone) {
+                printError(QStringLiteral("inference-workbench: the generation did not finish in time"));
+                exitCode = 1;
+            }
+            if (!window.grab().toImage().save(path, "PNG")) {
+                printError(QStringLiteral("inference-workbench: cannot write screenshot '%1'").arg(path));
+                exitCode = 1;
+            }
+            QCoreApplication::exit(exitCode);
+        });
     timer->start();
+}
+
+// One line per finished reply, from the statistics the message keeps (what the Chat workspace shows).
+void reportSpeed(MainWindow& window, const LaunchOptions& options, bool quitWhenDone,
+                 const std::shared_ptr<SpeedReport>& report) {
+    report->runsLeft = options.runs;
+    ChatWorkspace* chat = window.chatWorkspace();
+    QObject::connect(
+        chat, &ChatWorkspace::generationDone, &window, [&window, chat, options, quitWhenDone, report] {
+            if (report->done) return;
+            const Conversation& conversation = chat->conversation();
+            const bool replied = !conversation.messages.empty() && conversation.messages.back().stats.valid;
+            if (!replied) {
+                printError(
+                    QStringLiteral("inference-workbench: generation failed: %1").arg(window.lastError()));
+                report->failed = true;
+            } else {
+                const MessageStats& stats = conversation.messages.back().stats;
+                report->genTokensPerSecond.push_back(stats.genTokensPerSecond);
+                std::printf(
+                    "run %d: generated %d tokens at %.2f tokens/s | prompt %d tokens at %.2f tokens/s | "
+                    "first token after %.2f ms | stop: %s | threads %d\n",
+                    int(report->genTokensPerSecond.size()), stats.generatedTokens, stats.genTokensPerSecond,
+                    stats.promptTokens, stats.promptTokensPerSecond, stats.ttftMs,
+                    qPrintable(stats.stopReason),
+                    chat->generation()->model() ? chat->generation()->model()->threads : 0);
+                std::fflush(stdout);
+            }
+            if (!report->failed && --report->runsLeft > 0 && chat->regenerateWithMaxTokens(options.maxTokens))
+                return;
+            report->done = true;
+            auto speeds = report->genTokensPerSecond;
+            if (!speeds.empty()) {
+                std::sort(speeds.begin(), speeds.end());
+                const std::size_t n = speeds.size();
+                const double median = n % 2 == 1 ? speeds[n / 2] : (speeds[n / 2 - 1] + speeds[n / 2]) / 2;
+                std::printf("median generation speed over %zu runs: %.2f tokens/s\n", n, median);
+                std::fflush(stdout);
+            }
+            if (quitWhenDone) QCoreApplication::exit(report->failed || speeds.empty() ? 1 : 0);
+        });
+    if (!quitWhenDone) return; // the screenshot's timer handles a model that fails to open
+    auto* watch = new QTimer(&window);
+    watch->setInterval(kPollMs);
+    QObject::connect(watch, &QTimer::timeout, &window, [&window, report, watch] {
+        if (report->done || !report->genTokensPerSecond.empty()) return watch->stop();
+        if (window.lastError().isEmpty() || window.isLoading()) return;
+        watch->stop();
+        printError(QStringLiteral("inference-workbench: %1").arg(window.lastError()));
+        QCoreApplication::exit(1);
+    });
+    watch->start();
 }
 
 } // namespace
@@ -90,6 +159,18 @@ ParsedCommandLine parseCommandLine(const QStringList& arguments) {
         QCoreApplication::translate("main", "Generate at most N tokens for --prompt (-1: until the end)."),
         QStringLiteral("N"));
     parser.addOption(tokensOption);
+    const QCommandLineOption speedOption(
+        QStringLiteral("report-speed"),
+        QCoreApplication::translate("main", "With --prompt: print each reply's statistics (generation "
+                                            "tokens/s as the message records it) to stdout, then quit."));
+    parser.addOption(speedOption);
+    const QCommandLineOption runsOption(
+        QStringLiteral("runs"),
+        QCoreApplication::translate("main",
+                                    "With --report-speed: generate the reply R times (Regenerate) and print "
+                                    "the median speed."),
+        QStringLiteral("R"));
+    parser.addOption(runsOption);
     parser.addPositionalArgument(QStringLiteral("MODEL"),
                                  QCoreApplication::translate("main", "A .gguf model file to open at start."),
                                  QStringLiteral("[MODEL]"));
@@ -147,6 +228,23 @@ ParsedCommandLine parseCommandLine(const QStringList& arguments) {
             return result;
         }
     }
+    options.reportSpeed = parser.isSet(speedOption);
+    if (options.reportSpeed && options.prompt.isEmpty()) {
+        result.exitCode = 2;
+        result.output = QCoreApplication::translate("main", "--report-speed needs --prompt.\n");
+        return result;
+    }
+    if (parser.isSet(runsOption)) {
+        bool ok = false;
+        options.runs = parser.value(runsOption).toInt(&ok);
+        if (!ok || options.runs < 1 || !options.reportSpeed) {
+            result.exitCode = 2;
+            result.output = QCoreApplication::translate(
+                                "main", "--runs needs --report-speed and a count >= 1 (got '%1').\n")
+                                .arg(parser.value(runsOption));
+            return result;
+        }
+    }
     result.options = options;
     return result;
 }
@@ -169,7 +267,12 @@ void launch(MainWindow& window, const LaunchOptions& options) {
                          [&window] { window.workspaces()->setCurrentWidget(window.chatWorkspace()); });
         window.chatWorkspace()->sendWhenReady(options.prompt, options.maxTokens);
     }
-    if (screenshot) saveScreenshotWhenSettled(window, options.screenshotPath, prompt);
+    std::shared_ptr<SpeedReport> report;
+    if (prompt && options.reportSpeed) {
+        report = std::make_shared<SpeedReport>();
+        reportSpeed(window, options, !screenshot, report);
+    }
+    if (screenshot) saveScreenshotWhenSettled(window, options.screenshotPath, prompt, report);
 }
 
 } // namespace wb::ui

@@ -22,6 +22,7 @@ GenerationController::GenerationController(QObject* parent) : QObject(parent) {
         [this](const LoadedModelInfo& model) {
             const bool wasLoading = loading_;
             loading_ = false;
+            loadId_ = 0;
             model_ = model;
             Q_EMIT modelLoaded(model);
             if (wasLoading) Q_EMIT busyChanged();
@@ -31,9 +32,21 @@ GenerationController::GenerationController(QObject* parent) : QObject(parent) {
         worker_, &GenerationWorker::loadFailed, this,
         [this](const QString& path, const QString& message) {
             loading_ = false;
+            loadId_ = 0;
             model_.reset();
             Q_EMIT loadFailed(path, message);
             Q_EMIT busyChanged();
+        },
+        queued);
+    connect(
+        worker_, &GenerationWorker::loadCancelled, this,
+        [this](const QString& path, bool restored) {
+            const bool wasLoading = loading_;
+            loading_ = false;
+            loadId_ = 0;
+            if (!restored) model_.reset();
+            Q_EMIT loadCancelled(path, restored);
+            if (wasLoading) Q_EMIT busyChanged();
         },
         queued);
     connect(
@@ -84,12 +97,23 @@ GenerationController::~GenerationController() {
 void GenerationController::loadModel(const QString& path, const GenerationSettings& settings) {
     if (generatingId_ != 0) worker_->requestStop(generatingId_);
     loading_ = true;
+    loadId_ = nextLoadId_++;
     model_.reset();
     Q_EMIT loadStarted(path);
     Q_EMIT busyChanged();
     GenerationWorker* worker = worker_;
+    const quint64 id = loadId_;
     QMetaObject::invokeMethod(
-        worker_, [worker, path, settings] { worker->loadModel(path, settings); }, Qt::QueuedConnection);
+        worker_, [worker, path, settings, id] { worker->loadModel(path, settings, id); },
+        Qt::QueuedConnection);
+}
+
+void GenerationController::setLoadProgressHook(std::function<void(double)> hook) {
+    worker_->setLoadProgressHook(std::move(hook));
+}
+
+void GenerationController::cancelLoad() {
+    if (canCancelLoad()) worker_->requestLoadCancel(loadId_);
 }
 
 void GenerationController::unloadModel() {
@@ -101,6 +125,7 @@ void GenerationController::unloadModel() {
 
 void GenerationController::prepareDemoModel() {
     loading_ = true;
+    loadId_ = 0;
     const QString path = demoModelPath();
     Q_EMIT loadStarted(path);
     Q_EMIT busyChanged();

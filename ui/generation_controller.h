@@ -17,6 +17,7 @@
 #include <QObject>
 #include <QString>
 
+#include <functional>
 #include <optional>
 
 class QThread;
@@ -33,6 +34,13 @@ public:
 
     // Loads (or switches to) a model; the current one is unloaded first. Settings size the context.
     void loadModel(const QString& path, const GenerationSettings& settings);
+    // Cancels the model load in progress (no-op otherwise): the worker stops reading within about 1 MiB and
+    // goes back to the model loaded before (modelLoaded(previous), then loadCancelled(path, true)) or to
+    // none (loadCancelled(path, false)). The demo model's first write is not cancellable.
+    void cancelLoad();
+    bool canCancelLoad() const { return loading_ && loadId_ != 0; }
+    // Tests: see GenerationWorker::setLoadProgressHook (runs on the generation thread). Set while idle.
+    void setLoadProgressHook(std::function<void(double)> hook);
     void unloadModel();
     // Writes the demo model into the cache folder if needed; emits demoReady(path) when it can be opened.
     void prepareDemoModel();
@@ -52,6 +60,7 @@ Q_SIGNALS:
     void loadProgress(double fraction);
     void modelLoaded(const wb::ui::LoadedModelInfo& model);
     void loadFailed(const QString& path, const QString& message);
+    void loadCancelled(const QString& path, bool restored);
     void modelUnloaded();
     void demoReady(const QString& path);
     void generationStarted(quint64 requestId, int promptTokens, int contextSize);
@@ -67,6 +76,8 @@ private:
     GenerationWorker* worker_ = nullptr;
     std::optional<LoadedModelInfo> model_;
     bool loading_ = false;
+    quint64 loadId_ = 0; // the model load in progress (0: none, or the demo model is being written)
+    quint64 nextLoadId_ = 1;
     quint64 nextId_ = 1;
     quint64 generatingId_ = 0;
 };

@@ -15,7 +15,6 @@
 #include <chrono>
 #include <exception>
 #include <random>
-#include <unistd.h>
 
 namespace wb::ui {
 namespace {
@@ -32,24 +31,6 @@ ContextOptions contextOptionsFor(const GenerationSettings& settings) {
     options.threads = settings.threads;
     options.kvCacheType = settings.kvCacheType;
     return options;
-}
-
-// Reads one byte of every page of the mapped file so that the weights are in RAM before the first prompt
-// (otherwise the first token pays for the page faults); this is the part of loading worth a progress bar.
-void pageIn(std::span<const std::uint8_t> bytes, const std::function<void(double)>& progress) {
-    const long pageSize = sysconf(_SC_PAGESIZE) > 0 ? sysconf(_SC_PAGESIZE) : 4096;
-    const std::size_t step = static_cast<std::size_t>(pageSize);
-    const std::size_t reportEvery = std::max<std::size_t>(bytes.size() / 100, step);
-    volatile std::uint8_t sink = 0;
-    std::size_t nextReport = reportEvery;
-    for (std::size_t offset = 0; offset < bytes.size(); offset += step) {
-        sink = static_cast<std::uint8_t>(sink + bytes[offset]);
-        if (offset >= nextReport) {
-            progress(double(offset) / double(bytes.size()));
-            nextReport += reportEvery;
-        }
-    }
-    (void)sink;
 }
 
 QString describeFailure(const std::exception& error) {
@@ -85,17 +66,44 @@ void GenerationWorker::replaceSession(std::unique_ptr<GenerationSession> session
     // `old` (its KV cache) is freed here, outside the lock.
 }
 
-void GenerationWorker::loadModel(const QString& path, const GenerationSettings& settings) {
+void GenerationWorker::requestLoadCancel(quint64 loadId) {
+    quint64 previous = cancelLoadUpTo_.load();
+    while (previous < loadId && !cancelLoadUpTo_.compare_exchange_weak(previous, loadId)) {
+    }
+    // Either the load has not published its id yet (it then sees cancelLoadUpTo_ itself), or it has and
+    // the flag is raised here; the worker lowers the flag only before that check.
+    const quint64 current = currentLoad_.load();
+    if (current != 0 && current <= loadId) cancelLoad_.store(true);
+}
+
+void GenerationWorker::loadModel(const QString& path, const GenerationSettings& settings, quint64 loadId) {
     const auto start = Clock::now();
+    // The current model stays mapped (its pages are file-backed and reclaimable) until the new one is in,
+    // so a cancelled load can go back to it; its KV cache is freed now.
+    std::shared_ptr<const Model> previous = std::move(model_);
+    const QString previousPath = modelPath_;
+    const GenerationSettings previousSettings = contextSettings_;
+    const double previousLoadMs = loadMs_;
+    replaceSession(nullptr);
+    model_.reset();
+    modelPath_.clear();
+    currentLoad_.store(loadId);
+    cancelLoad_.store(false);
+    if (loadId != 0 && cancelLoadUpTo_.load() >= loadId) cancelLoad_.store(true);
     try {
-        replaceSession(nullptr);
-        model_.reset();
         Q_EMIT loadProgress(0.0);
-        auto model = Model::load(QFile::encodeName(path).toStdString());
-        Q_EMIT loadProgress(0.05);
-        pageIn(model->file().bytes(),
-               [this](double fraction) { Q_EMIT loadProgress(0.05 + 0.9 * fraction); });
+        LoadOptions options;
+        options.readIntoMemory = true;
+        options.cancel = &cancelLoad_;
+        options.progress = [this](double fraction) {
+            Q_EMIT loadProgress(0.95 * fraction);
+            if (loadProgressHook_) loadProgressHook_(fraction);
+        };
+        auto model = Model::load(QFile::encodeName(path).toStdString(), options);
         auto session = std::make_unique<GenerationSession>(model, contextOptionsFor(settings), 0.0);
+        if (cancelLoad_.load()) throw LoadCancelledError("cancelled");
+        currentLoad_.store(0);
+        previous.reset();
         loadMs_ = msSince(start);
         model_ = std::move(model);
         modelPath_ = path;
@@ -103,7 +111,29 @@ void GenerationWorker::loadModel(const QString& path, const GenerationSettings& 
         replaceSession(std::move(session));
         Q_EMIT loadProgress(1.0);
         Q_EMIT modelLoaded(describeLoaded());
+    } catch (const LoadCancelledError&) {
+        currentLoad_.store(0);
+        bool restored = false;
+        if (previous) {
+            try {
+                replaceSession(std::make_unique<GenerationSession>(
+                    previous, contextOptionsFor(previousSettings), previousLoadMs));
+                model_ = std::move(previous);
+                modelPath_ = previousPath;
+                contextSettings_ = previousSettings;
+                loadMs_ = previousLoadMs;
+                restored = true;
+                Q_EMIT modelLoaded(describeLoaded());
+            } catch (const std::exception&) {
+                replaceSession(
+                    nullptr); // e.g. no memory for the KV cache again: no model, as after a failure
+                model_.reset();
+                modelPath_.clear();
+            }
+        }
+        Q_EMIT loadCancelled(path, restored);
     } catch (const std::exception& error) {
+        currentLoad_.store(0);
         replaceSession(nullptr);
         model_.reset();
         modelPath_.clear();

@@ -11,6 +11,7 @@
 #include <QString>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -32,9 +33,16 @@ public:
     // Thread-safe (GUI thread): stops request `requestId` (and any earlier one) within one token, also
     // while the prompt is being processed or before the request has started.
     void requestStop(quint64 requestId);
+    // Thread-safe (GUI thread): cancels load `loadId` (and any earlier one) within about 1 MiB of reading,
+    // also before it has started. The worker then goes back to the model it had before (or none).
+    void requestLoadCancel(quint64 loadId);
+    // Tests: called on the worker thread after every load progress report, just before the engine checks
+    // the cancel flag (so a test can hold the load at a known point). Set it while no load runs.
+    void setLoadProgressHook(std::function<void(double)> hook) { loadProgressHook_ = std::move(hook); }
 
     // Slots, run on the worker thread (the controller invokes them queued).
-    void loadModel(const QString& path, const wb::ui::GenerationSettings& settings);
+    // loadId: the controller's number for this load (0: cannot be cancelled).
+    void loadModel(const QString& path, const wb::ui::GenerationSettings& settings, quint64 loadId = 0);
     void unloadModel();
     // Writes the demo model to `path` unless it is already there, then emits demoReady(path).
     void prepareDemoModel(const QString& path);
@@ -44,6 +52,9 @@ Q_SIGNALS:
     void loadProgress(double fraction); // 0..1
     void modelLoaded(const wb::ui::LoadedModelInfo& model);
     void loadFailed(const QString& path, const QString& message);
+    // The load of `path` was cancelled. Emitted after modelLoaded(previous model) when one was restored;
+    // `restored` says whether a model is loaded now.
+    void loadCancelled(const QString& path, bool restored);
     void modelUnloaded();
     void demoReady(const QString& path);
     void generationStarted(quint64 requestId, int promptTokens, int contextSize);
@@ -67,6 +78,10 @@ private:
     GenerationSettings contextSettings_;
     std::atomic<quint64> stopUpTo_{0};
     std::atomic<quint64> running_{0};
+    std::atomic<quint64> cancelLoadUpTo_{0};
+    std::atomic<quint64> currentLoad_{0};
+    std::atomic<bool> cancelLoad_{false}; // the engine's flag for the load in progress
+    std::function<void(double)> loadProgressHook_;
 };
 
 } // namespace wb::ui

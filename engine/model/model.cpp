@@ -1,6 +1,9 @@
 #include "engine/model/model.h"
 
+#include <algorithm>
 #include <stdexcept>
+
+#include <unistd.h>
 
 namespace wb {
 
@@ -12,6 +15,44 @@ Model::Model(gguf::GgufFile file) : file_(std::move(file)) {
 std::shared_ptr<const Model> Model::load(const std::string& path) {
     // GgufError derives from std::runtime_error, so parse errors pass through with their byte offsets.
     return fromFile(gguf::GgufFile::open(path));
+}
+
+std::shared_ptr<const Model> Model::load(const std::string& path, const LoadOptions& options) {
+    auto cancelled = [&options] {
+        return options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed);
+    };
+    auto report = [&](double fraction) {
+        if (options.progress) options.progress(fraction);
+        if (cancelled()) throw LoadCancelledError("loading " + path + " was cancelled");
+    };
+    if (cancelled()) throw LoadCancelledError("loading " + path + " was cancelled");
+    // On a throw below, `model` (and with it the file's mapping) is released as the exception leaves.
+    std::shared_ptr<const Model> model = fromFile(gguf::GgufFile::open(path));
+    report(0.0);
+    if (options.readIntoMemory) {
+        const std::span<const std::uint8_t> bytes = model->file().bytes();
+        const long pageSize = sysconf(_SC_PAGESIZE) > 0 ? sysconf(_SC_PAGESIZE) : 4096;
+        const auto step = static_cast<std::size_t>(pageSize);
+        constexpr std::size_t kCheckEvery = std::size_t{1} << 20; // cancel is honoured within 1 MiB
+        const std::size_t reportEvery = std::max<std::size_t>(bytes.size() / 100, kCheckEvery);
+        volatile std::uint8_t sink = 0;
+        std::size_t nextCheck = kCheckEvery;
+        std::size_t nextReport = reportEvery;
+        for (std::size_t offset = 0; offset < bytes.size(); offset += step) {
+            sink = static_cast<std::uint8_t>(sink + bytes[offset]);
+            if (offset < nextCheck) continue;
+            nextCheck += kCheckEvery;
+            if (offset >= nextReport) {
+                nextReport += reportEvery;
+                report(double(offset) / double(bytes.size()));
+            } else if (cancelled()) {
+                throw LoadCancelledError("loading " + path + " was cancelled");
+            }
+        }
+        (void)sink;
+    }
+    report(1.0);
+    return model;
 }
 
 std::shared_ptr<const Model> Model::fromFile(gguf::GgufFile file) {

@@ -5,17 +5,41 @@
 #include "engine/model/model_config.h"
 #include "engine/model/model_weights.h"
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 namespace wb {
+
+// Model::load stopped because LoadOptions::cancel was raised. Nothing of the load is left: the mapping is
+// closed before this propagates.
+class LoadCancelledError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct LoadOptions {
+    // Read one byte of every page of the mapped file after validation, so the weights are in RAM before
+    // the first prompt (otherwise the first tokens pay for the page faults). This is the slow part of a
+    // load (seconds for a GiB from disk), and the part the progress and the cancel flag are for.
+    bool readIntoMemory = false;
+    // Called on the loading thread with 0..1: 0 after mapping, then while pages are read, 1 at the end.
+    std::function<void(double)> progress;
+    // Checked before and after validation and every 1 MiB while pages are read (also right after each
+    // progress call): when true, load() throws LoadCancelledError. May be raised from any thread.
+    const std::atomic<bool>* cancel = nullptr;
+};
 
 class Model {
 public:
     // Opens, maps and validates a GGUF model. Throws std::runtime_error with a message naming the file and
     // the problem (missing tensor, wrong shape, unsupported architecture or type, ...).
     static std::shared_ptr<const Model> load(const std::string& path);
+    // The same with progress, an optional read of every page into RAM, and a cancel flag (see LoadOptions).
+    static std::shared_ptr<const Model> load(const std::string& path, const LoadOptions& options);
     // The same validation for an already parsed file (in-memory or generated); the file keeps its bytes alive
     // only if it was opened from a path, otherwise the caller must.
     static std::shared_ptr<const Model> fromFile(gguf::GgufFile file);

@@ -128,7 +128,17 @@ ChatWorkspace::ChatWorkspace(QWidget* parent) : QWidget(parent) {
     });
     modelCard_->setChosenContext(sampling_->settings().contextLength, sampling_->settings().kvCacheType);
 
-    connect(generation_, &GenerationController::loadStarted, modelCard_, &ModelCard::showLoading);
+    connect(generation_, &GenerationController::loadStarted, modelCard_,
+            [this](const QString& path) { modelCard_->showLoading(path, generation_->canCancelLoad()); });
+    connect(modelCard_, &ModelCard::cancelLoadRequested, generation_, &GenerationController::cancelLoad);
+    connect(generation_, &GenerationController::loadCancelled, this,
+            [this](const QString& path, bool restored) {
+                // A restored model was shown again by modelLoaded just before.
+                if (!restored)
+                    modelCard_->showNoModel(tr("Loading %1 was cancelled.").arg(QFileInfo(path).fileName()));
+                liveStats_->setText(tr("Loading %1 was cancelled.").arg(QFileInfo(path).fileName()));
+                updateControls();
+            });
     connect(generation_, &GenerationController::loadProgress, modelCard_, &ModelCard::setLoadProgress);
     connect(generation_, &GenerationController::modelLoaded, this, &ChatWorkspace::onModelLoaded);
     connect(generation_, &GenerationController::loadFailed, this,
@@ -412,6 +422,7 @@ void ChatWorkspace::startGeneration() {
 
 void ChatWorkspace::stop() {
     if (activeRequest_ != 0) generation_->stop();
+    if (generation_->canCancelLoad()) generation_->cancelLoad(); // Esc also cancels a model load
 }
 
 bool ChatWorkspace::regenerate() {
@@ -420,6 +431,14 @@ bool ChatWorkspace::regenerate() {
     conversation_.messages.pop_back();
     startGeneration();
     return true;
+}
+
+bool ChatWorkspace::regenerateWithMaxTokens(int maxTokens) {
+    const int previous = pendingMaxTokens_;
+    pendingMaxTokens_ = maxTokens;
+    if (regenerate()) return true;
+    pendingMaxTokens_ = previous;
+    return false;
 }
 
 void ChatWorkspace::copyLastReply() {
@@ -515,7 +534,7 @@ void ChatWorkspace::updateControls() {
     sendButton_->setEnabled(ready && !generating);
     sendAction_->setEnabled(ready && !generating);
     stopButton_->setEnabled(generating);
-    stopAction_->setEnabled(generating);
+    stopAction_->setEnabled(generating || generation_->canCancelLoad());
     regenerateButton_->setEnabled(ready && !generating && hasReply);
     regenerateAction_->setEnabled(ready && !generating && hasReply);
     copyButton_->setEnabled(anyReply);

@@ -57,6 +57,8 @@ public:
     bool send();
     void stop();
     bool regenerate();
+    // Regenerate with maxTokens (>= -1) instead of the sampling panel's value (command line --runs).
+    bool regenerateWithMaxTokens(int maxTokens);
     void copyLastReply();
     void newConversation();
     // Types `prompt` and sends it as soon as a model is loaded (command line --prompt); maxTokens >= 0

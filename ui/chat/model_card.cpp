@@ -58,6 +58,12 @@ ModelCard::ModelCard(QWidget* parent) : QWidget(parent) {
     progress_->setTextVisible(true);
     progress_->setFormat(tr("Loading… %p%"));
     progress_->setToolTip(tr("Mapping the file, validating every tensor and reading the weights into RAM."));
+    cancelButton_ = new QPushButton(tr("Cancel"), this);
+    cancelButton_->setObjectName(QStringLiteral("cancelLoadButton"));
+    cancelButton_->setToolTip(tr("Stop loading (Esc) and go back to the model loaded before, if any."));
+    auto* progressRow = new QHBoxLayout;
+    progressRow->addWidget(progress_, 1);
+    progressRow->addWidget(cancelButton_);
 
     auto* buttons = new QHBoxLayout;
     openButton_ = new QPushButton(tr("Open model…"), this);
@@ -74,23 +80,26 @@ ModelCard::ModelCard(QWidget* parent) : QWidget(parent) {
 
     layout->addWidget(title_);
     layout->addWidget(banner_);
-    layout->addWidget(progress_);
+    layout->addLayout(progressRow);
     layout->addWidget(details_);
     layout->addLayout(buttons);
 
     connect(openButton_, &QPushButton::clicked, this, &ModelCard::openRequested);
     connect(demoButton_, &QPushButton::clicked, this, &ModelCard::demoRequested);
     connect(unloadButton_, &QPushButton::clicked, this, &ModelCard::unloadRequested);
+    connect(cancelButton_, &QPushButton::clicked, this, &ModelCard::cancelLoadRequested);
     showNoModel();
 }
 
-void ModelCard::showLoading(const QString& path) {
+void ModelCard::showLoading(const QString& path, bool cancellable) {
     model_.reset();
     title_->setText(tr("Loading %1").arg(QFileInfo(path).fileName()));
     banner_->hide();
     details_->clear();
     progress_->setValue(0);
     progress_->show();
+    cancelButton_->setVisible(cancellable);
+    cancelButton_->setEnabled(cancellable);
     demoButton_->setEnabled(false);
     openButton_->setEnabled(false);
     unloadButton_->setEnabled(false);
@@ -103,6 +112,7 @@ void ModelCard::setLoadProgress(double fraction) {
 void ModelCard::showModel(const LoadedModelInfo& model) {
     model_ = model;
     progress_->hide();
+    cancelButton_->hide();
     openButton_->setEnabled(true);
     demoButton_->setEnabled(false);
     demoButton_->hide();
@@ -116,6 +126,7 @@ void ModelCard::showNoModel(const QString& message) {
     title_->setText(tr("No model loaded"));
     banner_->hide();
     progress_->hide();
+    cancelButton_->hide();
     details_->setText(message.isEmpty()
                           ? tr("Open a GGUF model to chat with it, or try the built-in demo: a small "
                                "model with random weights whose timings are real.")

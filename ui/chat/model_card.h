@@ -19,7 +19,8 @@ class ModelCard : public QWidget {
 public:
     explicit ModelCard(QWidget* parent = nullptr);
 
-    void showLoading(const QString& path);
+    // cancellable: show the Cancel button next to the progress bar (not while the demo file is written).
+    void showLoading(const QString& path, bool cancellable = true);
     void setLoadProgress(double fraction);
     void showModel(const LoadedModelInfo& model);
     void showNoModel(const QString& message = {});
@@ -32,12 +33,14 @@ public:
     QPushButton* openButton() const { return openButton_; }
     QPushButton* demoButton() const { return demoButton_; }
     QPushButton* unloadButton() const { return unloadButton_; }
+    QPushButton* cancelLoadButton() const { return cancelButton_; }
     QLabel* randomWeightsBanner() const { return banner_; }
 
 Q_SIGNALS:
     void openRequested();
     void demoRequested();
     void unloadRequested();
+    void cancelLoadRequested();
 
 private:
     void refresh();
@@ -53,6 +56,7 @@ private:
     QPushButton* openButton_ = nullptr;
     QPushButton* demoButton_ = nullptr;
     QPushButton* unloadButton_ = nullptr;
+    QPushButton* cancelButton_ = nullptr; // next to the progress bar while a model loads
 };
 
 QString formatBytes(std::uint64_t bytes); // "1.13 MiB"
