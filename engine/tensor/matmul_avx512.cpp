@@ -145,44 +145,6 @@ void matVecBlock32Impl(const std::uint8_t* weights, std::size_t rowBytes, std::i
     }
 }
 
-// --- tokens in lanes -----------------------------------------------------------------------------------
-
-template <int kRows>
-void panelTile(const std::uint8_t* expanded, const float* scales, std::int64_t nBlocks,
-               const Block32Panel& panel, std::int64_t firstRow, float* y, std::int64_t yStride) {
-    __m512 acc[kRows];
-    for (int r = 0; r < kRows; ++r)
-        acc[r] = _mm512_setzero_ps();
-    const std::size_t rowStride = static_cast<std::size_t>(nBlocks) * 32;
-    for (std::int64_t b = 0; b < nBlocks; ++b) {
-        __m512i x[8];
-        for (int k = 0; k < 8; ++k)
-            x[k] = _mm512_loadu_si512(panel.qs + (b * 8 + k) * kLanes);
-        const __m512i offset = _mm512_loadu_si512(panel.offset + b * kLanes);
-        const __m512 activationScales = _mm512_loadu_ps(panel.d + b * kLanes);
-        // Rows innermost: kRows independent dependency chains, so the dot products overlap in the pipeline.
-        __m512i isum[kRows];
-        for (int r = 0; r < kRows; ++r)
-            isum[r] = offset;
-        for (int k = 0; k < 8; ++k)
-            for (int r = 0; r < kRows; ++r) {
-                std::int32_t word;
-                std::memcpy(&word, expanded + r * rowStride + b * 32 + 4 * k, 4);
-                isum[r] = _mm512_dpbusd_epi32(isum[r], _mm512_set1_epi32(word), x[k]);
-            }
-        for (int r = 0; r < kRows; ++r) {
-            const __m512 scale = _mm512_mul_ps(_mm512_set1_ps(scales[r * nBlocks + b]), activationScales);
-            acc[r] = _mm512_add_ps(acc[r], _mm512_mul_ps(_mm512_cvtepi32_ps(isum[r]), scale));
-        }
-    }
-    const __mmask16 valid = static_cast<__mmask16>((1u << panel.tokens) - 1u);
-    const __m512i tokenOffsets =
-        _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                           _mm512_set1_epi32(static_cast<std::int32_t>(yStride)));
-    for (int r = 0; r < kRows; ++r)
-        _mm512_mask_i32scatter_ps(y + firstRow + r, valid, tokenOffsets, acc[r], 4);
-}
-
 // --- K-quants, one row at a time -----------------------------------------------------------------------
 
 inline std::int32_t reduceAdd(__m512i v) {
@@ -202,46 +164,6 @@ void matVecBlock32(Block32Type type, const std::uint8_t* weights, std::size_t ro
         matVecBlock32Impl<Block32Type::Q4_0>(weights, rowBytes, nBlocks, activations, rowBegin, rowEnd, y);
     else
         matVecBlock32Impl<Block32Type::Q8_0>(weights, rowBytes, nBlocks, activations, rowBegin, rowEnd, y);
-}
-
-void expandBlock32Rows(Block32Type type, const std::uint8_t* weights, std::size_t rowBytes,
-                       std::int64_t nBlocks, std::int64_t rows, std::uint8_t* expanded, float* scales) {
-    for (std::int64_t r = 0; r < rows; ++r) {
-        const std::uint8_t* row = weights + static_cast<std::size_t>(r) * rowBytes;
-        for (std::int64_t b = 0; b < nBlocks; ++b, expanded += 32) {
-            std::uint16_t d;
-            if (type == Block32Type::Q4_0) {
-                const std::uint8_t* block = row + b * 18;
-                std::memcpy(&d, block, 2);
-                const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2));
-                const __m256i both =
-                    _mm256_inserti128_si256(_mm256_castsi128_si256(q), _mm_srli_epi16(q, 4), 1);
-                _mm256_storeu_si256(reinterpret_cast<__m256i*>(expanded),
-                                    _mm256_and_si256(both, _mm256_set1_epi8(0x0F)));
-            } else {
-                const std::uint8_t* block = row + b * 34;
-                std::memcpy(&d, block, 2);
-                const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 2));
-                _mm256_storeu_si256(reinterpret_cast<__m256i*>(expanded),
-                                    _mm256_xor_si256(q, _mm256_set1_epi8(static_cast<char>(0x80))));
-            }
-            *scales++ = halfToFloat(d);
-        }
-    }
-}
-
-void matMulBlock32Panel(const std::uint8_t* expanded, const float* scales, std::int64_t nBlocks,
-                        std::int64_t rows, const Block32Panel& panel, std::int64_t firstRow, float* y,
-                        std::int64_t yStride) {
-    constexpr int kTile = 8;
-    const std::size_t rowStride = static_cast<std::size_t>(nBlocks) * 32;
-    std::int64_t r = 0;
-    for (; r + kTile <= rows; r += kTile)
-        panelTile<kTile>(expanded + r * rowStride, scales + r * nBlocks, nBlocks, panel, firstRow + r, y,
-                         yStride);
-    for (; r < rows; ++r)
-        panelTile<1>(expanded + r * rowStride, scales + r * nBlocks, nBlocks, panel, firstRow + r, y,
-                     yStride);
 }
 
 namespace {

@@ -4,11 +4,11 @@
 // the integer block sums and the float block combination of the portable kernels (quant_dot.cpp, blocks in
 // increasing order, no FMA), only spread over SIMD lanes, so results are bit-identical to the portable path.
 //
-// Two layouts:
-//  - rows in lanes (generation, one token): 16 weight rows at a time, each row's block dot products reduced
-//    across lanes by an in-register transpose, so the per-block float combination runs for 16 rows at once;
-//  - tokens in lanes (prompt batches): activations of 16 tokens interleaved per 4 bytes ("panels", built once
-//    per product), each weight dword broadcast against them; no reductions at all.
+// Two kernels, both with 16 weight rows in the 16 lanes:
+//  - generation (one token): rows read straight from the file, each row's block dot products reduced across
+//    lanes by an in-register transpose, so the per-block float combination runs for 16 rows at once;
+//  - prompt batches: each 16-row group repacked once per product (4-byte groups of the 16 rows side by side)
+//    and reused for every token, whose 4-byte groups are broadcast into the dot products; no reductions.
 // The layouts are prepared by matmul.cpp (baseline code) so this file holds only raw-pointer kernels and no
 // std/tbb templates whose AVX-512 instantiations the linker could pick for baseline callers.
 #include <cstddef>
@@ -32,26 +32,6 @@ struct Block32Token {
 // y[r - rowBegin] for rows [rowBegin, rowEnd) of a row-major block-32 matrix.
 void matVecBlock32(Block32Type type, const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks,
                    const Block32Token& activations, std::int64_t rowBegin, std::int64_t rowEnd, float* y);
-
-// Activations of up to 16 tokens, interleaved: for block b, qs[(b * 8 + k) * 16 + lane] is bytes 4k..4k+3 of
-// token `lane`'s block b (natural order) as one int32; d[b * 16 + lane], offset[b * 16 + lane] as above.
-// Unused lanes are zero.
-struct Block32Panel {
-    const std::int32_t* qs;
-    const float* d;
-    const std::int32_t* offset;
-    std::int32_t tokens; // valid lanes, 1..16
-};
-
-// Weights of a strip of rows expanded to unsigned bytes in natural order (32 per block) with float scales;
-// `expanded` must hold rows * nBlocks * 32 bytes, `scales` rows * nBlocks floats.
-void expandBlock32Rows(Block32Type type, const std::uint8_t* weights, std::size_t rowBytes,
-                       std::int64_t nBlocks, std::int64_t rows, std::uint8_t* expanded, float* scales);
-
-// For `rows` expanded rows (output rows firstRow..firstRow+rows-1) and one panel: y[token * yStride + row].
-void matMulBlock32Panel(const std::uint8_t* expanded, const float* scales, std::int64_t nBlocks,
-                        std::int64_t rows, const Block32Panel& panel, std::int64_t firstRow, float* y,
-                        std::int64_t yStride);
 
 // Rows in lanes for prompt batches: a group of up to 16 rows repacked once per product so that
 // packed[(b * 8 + k) * 16 + lane] is bytes 4k..4k+3 of row r(lane)'s block b as unsigned bytes (Q4_0 nibbles,

@@ -60,6 +60,9 @@ private slots:
         QTest::newRow("q4_0 even blocks") << int(GgmlType::Q4_0) << 32 * 16 << 100;
         QTest::newRow("q8_0 odd blocks") << int(GgmlType::Q8_0) << 32 * 15 << 37;
         QTest::newRow("q8_0 one block") << int(GgmlType::Q8_0) << 32 << 5;
+        QTest::newRow("q4_0 one row") << int(GgmlType::Q4_0) << 32 * 3 << 1;
+        QTest::newRow("q8_0 17 rows") << int(GgmlType::Q8_0) << 32 * 7 << 17;
+        QTest::newRow("q4_0 wide") << int(GgmlType::Q4_0) << 32 * 176 << 33;
         QTest::newRow("q4_K") << int(GgmlType::Q4_K) << 256 * 3 << 53;
         QTest::newRow("q6_K") << int(GgmlType::Q6_K) << 256 * 3 << 53;
     }
@@ -75,7 +78,9 @@ private slots:
             wb::quantizeRow(t, master.data() + static_cast<std::size_t>(r) * cols, data.data() + r * rowBytes,
                             cols);
         const auto w = wb::WeightMatrix::fromMemory(t, data.data(), cols, rows);
-        for (std::int64_t nTokens : {1, 2, 7, 8, 16, 17, 33}) {
+        // 1-3 tokens: generation kernel per token; from 4 on the packed prompt kernel, whose token tiles of 8
+        // leave every remainder 1..7 somewhere in this list.
+        for (std::int64_t nTokens : {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 33, 64}) {
             auto x = gaussian(static_cast<std::size_t>(cols * nTokens), 100 + unsigned(nTokens), 1.0f);
             x[3] = 0.0f; // a block with a zero and, below, an all-zero block (scale 0)
             if (nTokens > 1) std::fill(x.begin() + cols, x.begin() + cols + 32, 0.0f);
