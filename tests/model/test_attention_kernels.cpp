@@ -3,11 +3,15 @@
 // heads (stride > head size) and 1..70 visible positions; and the F16 store against wb::floatToFp16 bit for
 // bit. Skipped on CPUs without AVX-512 VNNI (the scalar attention runs there).
 #include "engine/model/attention_avx512.h"
+#include "engine/model/inference_context.h"
 #include "engine/tensor/fp16.h"
+#include "engine/tensor/matmul.h"
 #include "engine/tensor/quant_dot.h"
+#include "tests/support/test_models.h"
 
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -117,6 +121,55 @@ private slots:
             }
             QCOMPARE(out[static_cast<std::size_t>(headDim)], 12345.0f); // nothing written past the head
         }
+    }
+
+    // Whole passes (40-token prompt, then 4 greedy steps) on the fast kernels and on the portable ones
+    // (scalar attention): the matrix products are bit-identical, so only the attention's summation order
+    // differs, and the logits must agree to float rounding.
+    void fastAndPortablePassesAgree_data() {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<bool>("f16");
+        QTest::newRow("q8_0 f16 kv") << QStringLiteral("zoo/zoo-llama-q8_0.gguf") << true;
+        QTest::newRow("q4_0 f32 kv") << QStringLiteral("zoo/zoo-llama-q4_0.gguf") << false;
+    }
+    void fastAndPortablePassesAgree() {
+        QFETCH(QString, file);
+        QFETCH(bool, f16);
+        WB_REQUIRE_MODEL(file, path);
+        const auto model = Model::load(path.toStdString());
+        std::vector<std::int32_t> prompt;
+        for (int i = 0; i < 40; ++i)
+            prompt.push_back((i * 53 + 7) % model->config().vocabSize);
+        const KernelPath savedPath = kernelPath();
+        setKernelPath(KernelPath::QuantizedActivations);
+        std::vector<std::vector<float>> runs;
+        for (bool portable : {false, true}) {
+            setForcePortableKernels(portable);
+            InferenceContext context(model, {.contextLength = 64,
+                                             .threads = 2,
+                                             .kvCacheType = f16 ? KvCacheType::F16 : KvCacheType::F32});
+            std::vector<float> all;
+            auto logits = context.evaluate(prompt);
+            for (int step = 0; step < 4; ++step) {
+                all.insert(all.end(), logits.begin(), logits.end());
+                const auto next = static_cast<std::int32_t>(std::max_element(logits.begin(), logits.end()) -
+                                                            logits.begin());
+                logits = context.evaluate(std::span(&next, 1));
+            }
+            runs.push_back(std::move(all));
+        }
+        setForcePortableKernels(false);
+        setKernelPath(savedPath);
+        QCOMPARE(runs[0].size(), runs[1].size());
+        float largest = 0.0f, difference = 0.0f;
+        for (std::size_t i = 0; i < runs[0].size(); ++i) {
+            largest = std::max(largest, std::abs(runs[1][i]));
+            difference = std::max(difference, std::abs(runs[0][i] - runs[1][i]));
+        }
+        qInfo("fast vs portable: max |difference| %.3g, max |logit| %.3g", double(difference),
+              double(largest));
+        QVERIFY2(difference <= 1e-4f * std::max(1.0f, largest),
+                 qPrintable(QString::number(double(difference))));
     }
 
     void f16StoreIsBitIdentical() {
