@@ -3,14 +3,82 @@
 #include "visualizer/widgets/view_style.h"
 
 #include <QFrame>
-#include <QHBoxLayout>
 #include <QLabel>
+#include <QLayout>
+#include <QList>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace wb::simviews {
+namespace {
+
+// Cards left to right at their preferred size, wrapping to another row when the strip is narrower than
+// one row, so the panel fits a smaller window.
+class CardFlowLayout : public QLayout {
+public:
+    explicit CardFlowLayout(QWidget* parent) : QLayout(parent) {}
+    ~CardFlowLayout() override {
+        while (QLayoutItem* item = CardFlowLayout::takeAt(0))
+            delete item;
+    }
+    void addItem(QLayoutItem* item) override { items_.append(item); }
+    int count() const override { return static_cast<int>(items_.size()); }
+    QLayoutItem* itemAt(int index) const override { return items_.value(index); }
+    QLayoutItem* takeAt(int index) override {
+        return index >= 0 && index < items_.size() ? items_.takeAt(index) : nullptr;
+    }
+    Qt::Orientations expandingDirections() const override { return {}; }
+    bool hasHeightForWidth() const override { return true; }
+    int heightForWidth(int width) const override { return arrange(QRect(0, 0, width, 0), false); }
+    QSize sizeHint() const override { // all in one row
+        int width = 0;
+        int height = 0;
+        for (const QLayoutItem* item : items_) {
+            const QSize size = item->sizeHint();
+            width += size.width() + (width > 0 ? spacing() : 0);
+            height = std::max(height, size.height());
+        }
+        return QSize(width, height);
+    }
+    QSize minimumSize() const override { // the widest card
+        QSize size(0, 0);
+        for (const QLayoutItem* item : items_)
+            size = size.expandedTo(item->sizeHint());
+        return size;
+    }
+    void setGeometry(const QRect& rect) override {
+        QLayout::setGeometry(rect);
+        arrange(rect, true);
+    }
+
+private:
+    // Places (or only measures) the items in `rect`; returns the height used.
+    int arrange(const QRect& rect, bool place) const {
+        int x = rect.x();
+        int y = rect.y();
+        int rowHeight = 0;
+        for (QLayoutItem* item : items_) {
+            const QSize size = item->sizeHint();
+            if (x > rect.x() && x + size.width() > rect.x() + rect.width()) {
+                x = rect.x();
+                y += rowHeight + spacing();
+                rowHeight = 0;
+            }
+            if (place) item->setGeometry(QRect(QPoint(x, y), size));
+            x += size.width() + spacing();
+            rowHeight = std::max(rowHeight, size.height());
+        }
+        return y + rowHeight - rect.y();
+    }
+
+    QList<QLayoutItem*> items_;
+};
+
+} // namespace
 
 SimulationSummaryStrip::SimulationSummaryStrip(QWidget* parent) : QWidget(parent) {
-    auto* layout = new QHBoxLayout(this);
+    auto* layout = new CardFlowLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(6);
     addCard(QStringLiteral("chips"), tr("Chips"),
@@ -37,7 +105,6 @@ SimulationSummaryStrip::SimulationSummaryStrip(QWidget* parent) : QWidget(parent
             tr("Which on-chip bandwidth figure is in use: the ISCA 2020 paper's 55 TiB/s or the marketing "
                "80 TB/s (not traceable to either paper). Weights reach the MXM through the ~20 TiB/s stream "
                "registers, so the choice rarely moves decode results."));
-    layout->addStretch(1);
 }
 
 void SimulationSummaryStrip::addCard(const QString& key, const QString& title, const QString& tooltip) {
@@ -63,7 +130,7 @@ void SimulationSummaryStrip::addCard(const QString& key, const QString& title, c
     box->addWidget(titleLabel);
     box->addWidget(value);
     box->addWidget(detail);
-    static_cast<QHBoxLayout*>(layout())->addWidget(frame);
+    layout()->addWidget(frame);
     cards_[key] = {value, detail, frame};
 }
 

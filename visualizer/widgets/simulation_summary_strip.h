@@ -1,7 +1,8 @@
 #pragma once
-// The headline numbers of one simulation in a row of cards: chips (and what decided the count), tokens/s
-// per user, token latency, time to first token, aggregate throughput, the binding resource, energy and cost
-// per token, and which SRAM bandwidth figure is in use. Each card's tooltip explains the number.
+// The headline numbers of one simulation in a row of cards (wrapping to more rows when narrow): chips (and
+// what decided the count), tokens/s per user, token latency, time to first token, aggregate throughput, the
+// binding resource, energy and cost per token, and which SRAM bandwidth figure is in use. Each card's tooltip
+// explains the number.
 #include "visualizer/widgets/simulation_runner.h"
 
 #include <QString>

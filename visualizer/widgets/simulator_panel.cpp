@@ -78,7 +78,15 @@ SimulatorPanel::SimulatorPanel(QWidget* parent) : QWidget(parent) {
     connect(runner_, &SimulationRunner::started, this,
             [this] { statusLabel_->setText(tr("simulating\u2026")); });
 
-    auto* layout = new QHBoxLayout(this);
+    // Everything sits in a scroll area: the panel needs about 1200 x 430 pixels, and as a tab of the main
+    // window it must not raise the window's minimum size; a smaller window scrolls instead.
+    auto* outer = new QVBoxLayout(this);
+    outer->setContentsMargins(0, 0, 0, 0);
+    auto* scroll = new QScrollArea;
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setWidgetResizable(true);
+    auto* content = new QWidget;
+    auto* layout = new QHBoxLayout(content);
     layout->setContentsMargins(4, 4, 4, 4);
     auto* splitter = new QSplitter(Qt::Horizontal);
     auto* controlsScroll = new QScrollArea;
@@ -115,6 +123,8 @@ SimulatorPanel::SimulatorPanel(QWidget* parent) : QWidget(parent) {
     splitter->setStretchFactor(1, 1);
     splitter->setSizes({controlsScroll->minimumWidth(), 1200});
     layout->addWidget(splitter);
+    scroll->setWidget(content);
+    outer->addWidget(scroll);
     scheduleSimulation();
 }
 
