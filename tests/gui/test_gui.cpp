@@ -371,6 +371,9 @@ private Q_SLOTS:
         QCOMPARE(tabs->indexOf(window.simulatorPanel()), 3);
 #endif
         QCOMPARE(titles, expected);
+        // No workspace forces a wide window (the simulator panel scrolls inside its tab instead).
+        QVERIFY2(window.minimumSizeHint().width() <= 1024,
+                 qPrintable(QString::number(window.minimumSizeHint().width())));
         // View › <tab> (Ctrl+1…) switches to each workspace.
         for (int k = tabs->count() - 1; k >= 0; --k) {
             QAction* action = menuAction(window, "viewMenu", titles[k]);
