@@ -265,6 +265,8 @@ void matMul(const WeightMatrix& w, const float* x, std::int64_t nTokens, float* 
     if (path == KernelPath::QuantizedActivations) {
         if (w.type == GgmlType::BF16) return matMulBf16Activations(w, x, nTokens, y);
         if (matMulFast(w, x, nTokens, y)) return;
+        if (avx2KernelsAvailable() && !portableKernelsForced() && matMulKQuantAvx2Rows(w, x, nTokens, y))
+            return;
         switch (activationFormatFor(w.type)) {
         case ActivationFormat::Q8_0:
             return matMulQuantized<ActivationBlock32>(w, x, nTokens, y, quantizeActivationsQ8_0, 32);
