@@ -59,10 +59,9 @@ void generationPasses(const WeightMatrix& w, KType type, const std::vector<block
             static_cast<std::size_t>(nBlocks) * avx512k::kMatVecScratchBytesPerBlock / sizeof(CacheLine) + 1;
         if (scratch.size() < lines) scratch.resize(lines);
         const std::int64_t rowBegin = first * kRowGroup, rowEnd = std::min(w.rows, last * kRowGroup);
-        for (std::int64_t t = 0; t < nTokens; ++t)
-            avx512k::matVecK(type, w.data, w.rowBytes, nBlocks, activations.data() + t * nBlocks,
-                             reordered.empty() ? nullptr : reordered.data() + t * nBlocks * blocks::kQK_K,
-                             rowBegin, rowEnd, y + t * w.rows + rowBegin, scratch.data());
+        avx512k::matVecK(type, w.data, w.rowBytes, nBlocks, activations.data(),
+                         reordered.empty() ? nullptr : reordered.data(), nTokens, rowBegin, rowEnd,
+                         y + rowBegin, w.rows, scratch.data());
     });
 }
 

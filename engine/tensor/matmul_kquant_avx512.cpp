@@ -312,8 +312,8 @@ inline __m512i splitIndex(int first, int second) { // int16 lanes 0..15 -> first
 // then 16 rows are transposed into lanes and combined in float.
 template <bool kFive>
 void matVecQ45K(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks, const BlockQ8_K* a,
-                const std::int8_t* reordered, std::int64_t rowBegin, std::int64_t rowEnd, float* y,
-                void* scratch) {
+                const std::int8_t* reordered, std::int64_t rowBegin, std::int64_t rowEnd,
+                std::int64_t prefetchEnd, float* y, void* scratch) {
     constexpr std::int64_t kBlockBytes = kFive ? kQ5KBytes : kQ4KBytes;
     constexpr int kQsOffset = kFive ? 48 : 16;
     auto* parts = static_cast<__m512i*>(scratch);                             // [b][16]
@@ -333,7 +333,7 @@ void matVecQ45K(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t 
                 continue;
             }
             const std::uint8_t* row = weights + static_cast<std::size_t>(r0 + i) * rowBytes;
-            const bool prefetchNext = kPrefetchRowsAhead > 0 && r0 + i + kPrefetchRowsAhead < rowEnd;
+            const bool prefetchNext = kPrefetchRowsAhead > 0 && r0 + i + kPrefetchRowsAhead < prefetchEnd;
             for (std::int64_t b = 0; b < nBlocks; ++b) {
                 const std::uint8_t* block = row + b * kBlockBytes;
                 if (prefetchNext) prefetchBlock(block + kPrefetchRowsAhead * rowBytes, kBlockBytes);
@@ -402,7 +402,8 @@ void matVecQ45K(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t 
 // (at most 63 * 127 * 2) times the int8 scale of each 16-value sub-block by vpdpwssd, minus 32 * sum_j
 // scale_j * bsum_j. Each row and block leaves 8 int32 partials; two blocks share one scratch vector.
 void matVecQ6K(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks, const BlockQ8_K* a,
-               std::int64_t rowBegin, std::int64_t rowEnd, float* y, void* scratch) {
+               std::int64_t rowBegin, std::int64_t rowEnd, std::int64_t prefetchEnd, float* y,
+               void* scratch) {
     const std::int64_t slots = (nBlocks + 1) / 2;
     auto* parts = static_cast<__m512i*>(scratch);                           // [slot][16]
     auto* heads = reinterpret_cast<std::uint32_t*>(parts + slots * kLanes); // [b][16] d
@@ -443,7 +444,7 @@ void matVecQ6K(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t n
             if (nBlocks & 1)
                 _mm256_store_si256(halves + 2 * kLanes * (slots - 1) + 1, _mm256_setzero_si256());
             const std::uint8_t* row = weights + static_cast<std::size_t>(r0 + i) * rowBytes;
-            const bool prefetchNext = kPrefetchRowsAhead > 0 && r0 + i + kPrefetchRowsAhead < rowEnd;
+            const bool prefetchNext = kPrefetchRowsAhead > 0 && r0 + i + kPrefetchRowsAhead < prefetchEnd;
             for (std::int64_t b = 0; b < nBlocks; ++b) {
                 const std::uint8_t* block = row + b * kQ6KBytes;
                 if (prefetchNext) prefetchBlock(block + kPrefetchRowsAhead * rowBytes, kQ6KBytes);
@@ -585,16 +586,31 @@ void matMulKPanel(KType type, const KStrip& strip, std::int64_t nBlocks, std::in
 }
 
 void matVecK(KType type, const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks,
-             const void* q8k, const std::int8_t* reordered, std::int64_t rowBegin, std::int64_t rowEnd,
-             float* y, void* scratch) {
+             const void* q8k, const std::int8_t* reordered, std::int64_t nTokens, std::int64_t rowBegin,
+             std::int64_t rowEnd, float* y, std::int64_t yStride, void* scratch) {
     const auto* a = static_cast<const BlockQ8_K*>(q8k);
-    switch (type) {
-    case KType::Q4_K:
-        return matVecQ45K<false>(weights, rowBytes, nBlocks, a, reordered, rowBegin, rowEnd, y, scratch);
-    case KType::Q5_K:
-        return matVecQ45K<true>(weights, rowBytes, nBlocks, a, reordered, rowBegin, rowEnd, y, scratch);
-    case KType::Q6_K:
-        return matVecQ6K(weights, rowBytes, nBlocks, a, rowBegin, rowEnd, y, scratch);
+    // Group by group, every token: a group's rows (16 x at most a few KiB) are read from memory once and
+    // come from L1/L2 for the following tokens; only the first token's pass prefetches the next group.
+    for (std::int64_t r0 = rowBegin; r0 < rowEnd; r0 += kLanes) {
+        const std::int64_t r1 = r0 + kLanes < rowEnd ? r0 + kLanes : rowEnd;
+        for (std::int64_t t = 0; t < nTokens; ++t) {
+            const std::int64_t prefetchEnd = t == 0 ? rowEnd : r0;
+            float* out = y + t * yStride + (r0 - rowBegin);
+            const BlockQ8_K* at = a + t * nBlocks;
+            switch (type) {
+            case KType::Q4_K:
+                matVecQ45K<false>(weights, rowBytes, nBlocks, at, reordered + t * nBlocks * 256, r0, r1,
+                                  prefetchEnd, out, scratch);
+                break;
+            case KType::Q5_K:
+                matVecQ45K<true>(weights, rowBytes, nBlocks, at, reordered + t * nBlocks * 256, r0, r1,
+                                 prefetchEnd, out, scratch);
+                break;
+            case KType::Q6_K:
+                matVecQ6K(weights, rowBytes, nBlocks, at, r0, r1, prefetchEnd, out, scratch);
+                break;
+            }
+        }
     }
 }
 
