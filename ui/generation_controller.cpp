@@ -83,7 +83,13 @@ GenerationController::GenerationController(QObject* parent) : QObject(parent) {
             Q_EMIT busyChanged();
         },
         queued);
-    connect(worker_, &GenerationWorker::passReported, this, &GenerationController::passReported, queued);
+    connect(
+        worker_, &GenerationWorker::passesReported, this,
+        [this](const PassBatch& batch) {
+            for (const telemetry::PassReport& pass : batch.passes)
+                Q_EMIT passReported(pass);
+        },
+        queued);
     connect(worker_, &GenerationWorker::memoryReported, this, &GenerationController::memoryReported, queued);
     thread_->start();
 }

@@ -18,6 +18,7 @@ void registerGenerationMetaTypes() {
     qRegisterMetaType<MessageStats>("wb::ui::MessageStats");
     qRegisterMetaType<TextChunk>("wb::ui::TextChunk");
     qRegisterMetaType<LoadedModelInfo>("wb::ui::LoadedModelInfo");
+    qRegisterMetaType<PassBatch>("wb::ui::PassBatch");
     qRegisterMetaType<telemetry::PassReport>("wb::telemetry::PassReport");
     qRegisterMetaType<telemetry::MemoryReport>("wb::telemetry::MemoryReport");
 }

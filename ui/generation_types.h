@@ -92,6 +92,13 @@ struct LoadedModelInfo {
     std::uint64_t kvCacheBytes = 0; // allocated for the current context
 };
 
+// Worker → GUI: the pass reports of the last ~30 ms, in order. One queued signal per batch instead of one
+// per token, so a fast model does not wake the GUI thread (and take a core from the forward pass) on every
+// token; GenerationController re-emits them one by one as passReported.
+struct PassBatch {
+    std::vector<telemetry::PassReport> passes;
+};
+
 // Registers the types above and the telemetry reports for queued connections (idempotent).
 void registerGenerationMetaTypes();
 
@@ -101,3 +108,4 @@ Q_DECLARE_METATYPE(wb::ui::GenerationRequest)
 Q_DECLARE_METATYPE(wb::ui::MessageStats)
 Q_DECLARE_METATYPE(wb::ui::TextChunk)
 Q_DECLARE_METATYPE(wb::ui::LoadedModelInfo)
+Q_DECLARE_METATYPE(wb::ui::PassBatch)

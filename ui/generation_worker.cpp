@@ -225,12 +225,23 @@ void GenerationWorker::generate(const GenerationRequest& request) {
         }
 
         options.telemetry.enabled = request.telemetry;
+        PassBatch passes;
+        auto lastPassFlush = Clock::now();
+        auto flushPasses = [&] {
+            lastPassFlush = Clock::now();
+            if (passes.passes.empty()) return;
+            Q_EMIT passesReported(passes);
+            passes.passes.clear();
+        };
         if (request.telemetry) {
             options.telemetry.keepTrace = false; // the Performance workspace keeps what it needs
-            options.telemetry.onPass = [this](const telemetry::PassReport& pass) {
-                Q_EMIT passReported(pass);
+            options.telemetry.onPass = [&](const telemetry::PassReport& pass) {
+                passes.passes.push_back(pass);
+                if (Clock::now() - lastPassFlush >= std::chrono::milliseconds(kChunkIntervalMs))
+                    flushPasses();
             };
-            options.telemetry.onMemory = [this](const telemetry::MemoryReport& memory) {
+            options.telemetry.onMemory = [&](const telemetry::MemoryReport& memory) {
+                flushPasses();
                 Q_EMIT memoryReported(memory);
             };
         }
@@ -264,6 +275,7 @@ void GenerationWorker::generate(const GenerationRequest& request) {
         // Set before generate() clears the flag: checked again in the callback after the first token.
         GenerationResult result = session.generateFromTokens(std::move(promptIds), options, onToken);
         running_.store(0);
+        flushPasses();
         if (!buffered.empty() || pending.generatedTokens == 0) flush();
 
         MessageStats stats;

@@ -4,7 +4,8 @@
 // formatted text (error messages excepted). GPT4All's ChatLLM is the model for this split.
 //
 // Streaming text is coalesced here: the token callback appends to a buffer and a TextChunk leaves at most
-// every kChunkIntervalMs, so the GUI thread handles ~33 appends per second however fast the model is.
+// every kChunkIntervalMs, so the GUI thread handles ~33 appends per second however fast the model is. Pass
+// reports are batched the same way (a memory report first sends the passes before it, keeping the order).
 #include "ui/generation_types.h"
 
 #include <QObject>
@@ -61,7 +62,7 @@ Q_SIGNALS:
     void textReady(const wb::ui::TextChunk& chunk);
     void generationFinished(quint64 requestId, const wb::ui::MessageStats& stats, const QString& text);
     void generationFailed(quint64 requestId, const QString& message);
-    void passReported(const wb::telemetry::PassReport& pass);
+    void passesReported(const wb::ui::PassBatch& batch); // at most every kChunkIntervalMs, in order
     void memoryReported(const wb::telemetry::MemoryReport& memory);
 
 private:

@@ -79,6 +79,7 @@ public:
     void reset();
 
 private:
+    bool penaltiesActive() const; // a penalty is set and the history is not empty
     std::vector<float> penalized(std::span<const float> logits) const;
 
     SamplingParams params_;
