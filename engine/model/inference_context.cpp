@@ -3,6 +3,7 @@
 #include "engine/model/attention_avx512.h"
 #include "engine/model/kv_cache.h"
 #include "engine/model/ops.h"
+#include "engine/model/ops_avx512.h"
 #include "engine/telemetry/cost_model.h"
 #include "engine/tensor/fp16.h"
 #include "engine/tensor/matmul.h"
@@ -83,7 +84,8 @@ static_assert(static_cast<int>(telemetry::OpKind::OutputHead) == static_cast<int
               static_cast<int>(telemetry::OpKind::FfnDown) == static_cast<int>(ForwardOp::Down) &&
               static_cast<int>(telemetry::OpKind::Embedding) == static_cast<int>(ForwardOp::Embedding));
 
-// The AVX-512 attention kernels (attention_avx512.h) run unless the portable kernels are forced.
+// The AVX-512 attention and SiLU kernels (attention_avx512.h, ops_avx512.h) run unless the portable kernels
+// are forced.
 bool attentionKernelsEnabled() {
     return avx512KernelsAvailable() && !portableKernelsForced();
 }
@@ -278,8 +280,14 @@ void InferenceContext::Impl::forwardBatch(const std::int32_t* tokens, std::int32
         step(ForwardOp::Gate, l, tokenCount,
              [&] { matMul(w.ffnGate, normed, tokenCount, scratch.gate.data()); });
         step(ForwardOp::Up, l, tokenCount, [&] { matMul(w.ffnUp, normed, tokenCount, scratch.up.data()); });
-        step(ForwardOp::FfnActivation, l, tokenCount,
-             [&] { ops::siluMultiply(scratch.gate.data(), scratch.up.data(), tokenCount * ff); });
+        step(ForwardOp::FfnActivation, l, tokenCount, [&] {
+            if (attentionKernelsEnabled())
+                forEach(tokenCount, [&](std::int32_t t) {
+                    ops_avx512::siluMultiply(scratch.gate.data() + t * ff, scratch.up.data() + t * ff, ff);
+                });
+            else
+                ops::siluMultiply(scratch.gate.data(), scratch.up.data(), tokenCount * ff);
+        });
         step(ForwardOp::Down, l, tokenCount, [&] {
             matMul(w.ffnDown, scratch.gate.data(), tokenCount, projection);
             ops::addInPlace(x, projection, tokenCount * embd);

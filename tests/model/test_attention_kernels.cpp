@@ -4,6 +4,7 @@
 // bit. Skipped on CPUs without AVX-512 VNNI (the scalar attention runs there).
 #include "engine/model/attention_avx512.h"
 #include "engine/model/inference_context.h"
+#include "engine/model/ops_avx512.h"
 #include "engine/tensor/fp16.h"
 #include "engine/tensor/matmul.h"
 #include "engine/tensor/quant_dot.h"
@@ -123,9 +124,9 @@ private slots:
         }
     }
 
-    // Whole passes (40-token prompt, then 4 greedy steps) on the fast kernels and on the portable ones
-    // (scalar attention): the matrix products are bit-identical, so only the attention's summation order
-    // differs, and the logits must agree to float rounding.
+    // Whole passes (40-token prompt, then 4 greedy steps) with the AVX-512 attention/SiLU and with the scalar
+    // ones. Float activations, so that last-bit differences are not absorbed by 8-bit activation rounding:
+    // the logits must agree to float rounding (they do differ in the last bits).
     void fastAndPortablePassesAgree_data() {
         QTest::addColumn<QString>("file");
         QTest::addColumn<bool>("f16");
@@ -141,7 +142,7 @@ private slots:
         for (int i = 0; i < 40; ++i)
             prompt.push_back((i * 53 + 7) % model->config().vocabSize);
         const KernelPath savedPath = kernelPath();
-        setKernelPath(KernelPath::QuantizedActivations);
+        setKernelPath(KernelPath::Float);
         std::vector<std::vector<float>> runs;
         for (bool portable : {false, true}) {
             setForcePortableKernels(portable);
@@ -168,8 +169,34 @@ private slots:
         }
         qInfo("fast vs portable: max |difference| %.3g, max |logit| %.3g", double(difference),
               double(largest));
-        QVERIFY2(difference <= 1e-4f * std::max(1.0f, largest),
-                 qPrintable(QString::number(double(difference))));
+        // An F16 cache rounds keys and values to 11 bits, so a last-bit difference upstream can move a cached
+        // value by one F16 step (5e-4 relative); F32 keeps float rounding throughout.
+        const float tolerance = (f16 ? 1e-3f : 2e-5f) * std::max(1.0f, largest);
+        QVERIFY2(difference <= tolerance, qPrintable(QString::number(double(difference))));
+    }
+
+    // The vectorized SiLU (its own exp) against the formula in double, including saturating inputs and
+    // every tail length.
+    void siluMatchesFormula() {
+        std::vector<float> gate = gaussian(1000, 21, 6.0f), up = gaussian(1000, 22, 1.0f);
+        const float specials[] = {0.0f,  -0.0f,  88.0f,  -88.0f,  89.0f, -89.0f, 104.0f, -104.0f,
+                                  1e30f, -1e30f, 1e-30f, -1e-30f, 0.5f,  -0.5f,  20.0f,  -20.0f};
+        for (std::size_t i = 0; i < std::size(specials); ++i)
+            gate[i * 13] = specials[i];
+        for (std::int64_t n :
+             {std::int64_t{1}, std::int64_t{15}, std::int64_t{16}, std::int64_t{37}, std::int64_t{1000}}) {
+            std::vector<float> out(gate.begin(), gate.end());
+            ops_avx512::siluMultiply(out.data(), up.data(), n);
+            for (std::int64_t i = 0; i < n; ++i) {
+                const double g = gate[static_cast<std::size_t>(i)];
+                const double expected = g / (1.0 + std::exp(-g)) * up[static_cast<std::size_t>(i)];
+                const double got = out[static_cast<std::size_t>(i)];
+                QVERIFY2(std::abs(got - expected) <= 1e-6 * std::abs(expected) + 1e-37,
+                         qPrintable(QString("gate %1: %2 vs %3").arg(g).arg(got).arg(expected)));
+            }
+            for (std::size_t i = static_cast<std::size_t>(n); i < out.size(); ++i)
+                QCOMPARE(out[i], gate[i]); // nothing written past n
+        }
     }
 
     void f16StoreIsBitIdentical() {
