@@ -160,10 +160,14 @@ bool matMulKQuantAvx512Tiled(const WeightMatrix& w, const float* x, std::int64_t
     }
     const std::int64_t nBlocks = w.cols / blocks::kQK_K;
     std::vector<blocks::BlockQ8_K> activations(static_cast<std::size_t>(nBlocks * nTokens));
-    forEachPiece(nTokens, [&](std::int64_t first, std::int64_t last) {
+    const auto quantizeTokens = [&](std::int64_t first, std::int64_t last) {
         for (std::int64_t t = first; t < last; ++t)
             avx512k::quantizeQ8K(x + t * w.cols, activations.data() + t * nBlocks, nBlocks);
-    });
+    };
+    if (nTokens < kPanelMinTokens) // generation: microseconds of work, not worth a parallel region
+        quantizeTokens(0, nTokens);
+    else
+        forEachPiece(nTokens, quantizeTokens);
     if (nTokens < kPanelMinTokens)
         generationPasses(w, type, activations, nTokens, y);
     else
@@ -188,10 +192,14 @@ bool matMulKQuantAvx2Rows(const WeightMatrix& w, const float* x, std::int64_t nT
     }
     const std::int64_t nBlocks = w.cols / blocks::kQK_K;
     std::vector<blocks::BlockQ8_K> activations(static_cast<std::size_t>(nBlocks * nTokens));
-    forEachPiece(nTokens, [&](std::int64_t first, std::int64_t last) {
+    const auto quantizeTokens = [&](std::int64_t first, std::int64_t last) {
         for (std::int64_t t = first; t < last; ++t)
             quantizeActivationsQ8_K(x + t * w.cols, activations.data() + t * nBlocks, w.cols);
-    });
+    };
+    if (nTokens < kPanelMinTokens)
+        quantizeTokens(0, nTokens);
+    else
+        forEachPiece(nTokens, quantizeTokens);
     constexpr std::int64_t kGroup = 8;
     const std::int64_t groups = (w.rows + kGroup - 1) / kGroup;
     forEachPiece(groups, [&](std::int64_t first, std::int64_t last) {
