@@ -120,10 +120,14 @@ void matMulBlock32Avx512(const WeightMatrix& w, const float* x, std::int64_t nTo
     const std::int32_t bias = w.type == GgmlType::Q4_0 ? 8 : 128;
     const std::int64_t nBlocks = w.cols / 32;
     std::vector<ActivationBlock32> quantized(static_cast<std::size_t>(nBlocks * nTokens));
-    forEachPiece(nTokens, [&](std::int64_t first, std::int64_t last) {
+    const auto quantizeTokens = [&](std::int64_t first, std::int64_t last) {
         for (std::int64_t t = first; t < last; ++t)
             avx512::quantizeActivationsQ8_0(x + t * w.cols, quantized.data() + t * nBlocks, w.cols);
-    });
+    };
+    if (nTokens < kPanelMinTokens) // a few microseconds: not worth a parallel region (generation)
+        quantizeTokens(0, nTokens);
+    else
+        forEachPiece(nTokens, quantizeTokens);
     auto blockSum = [](const ActivationBlock32& block) {
         std::int32_t sum = 0;
         for (std::int8_t q : block.qs)
