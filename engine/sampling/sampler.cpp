@@ -37,19 +37,37 @@ std::vector<TokenCandidate> topCandidates(std::span<const float> logits, int k) 
     const auto keep = static_cast<std::size_t>(k);
     std::vector<TokenCandidate> heap;
     heap.reserve(keep);
-    for (std::size_t i = 0; i < logits.size(); ++i) {
+    auto offer = [&](std::size_t i) {
         const float logit = std::isnan(logits[i]) ? -std::numeric_limits<float>::infinity() : logits[i];
         if (heap.size() < keep) {
             heap.push_back({static_cast<TokenId>(i), logit, 0.0f});
             std::push_heap(heap.begin(), heap.end(), higherFirst);
-            continue;
+            return;
         }
         // Ids rise with i, so an equal logit ranks below every kept candidate.
-        if (!(logit > heap.front().logit)) continue;
+        if (!(logit > heap.front().logit)) return;
         std::pop_heap(heap.begin(), heap.end(), higherFirst);
         heap.back() = {static_cast<TokenId>(i), logit, 0.0f};
         std::push_heap(heap.begin(), heap.end(), higherFirst);
+    };
+    // Once the heap is full, a block of logits none of which beats the lowest kept one is skipped with one
+    // vectorizable comparison pass (a NaN compares false, as its -inf would).
+    constexpr std::size_t kBlock = 16;
+    const std::size_t size = logits.size();
+    std::size_t i = 0;
+    for (; i + kBlock <= size; i += kBlock) {
+        if (heap.size() == keep) {
+            const float threshold = heap.front().logit;
+            bool any = false;
+            for (std::size_t j = 0; j < kBlock; ++j)
+                any |= logits[i + j] > threshold;
+            if (!any) continue;
+        }
+        for (std::size_t j = 0; j < kBlock; ++j)
+            offer(i + j);
     }
+    for (; i < size; ++i)
+        offer(i);
     std::sort_heap(heap.begin(), heap.end(), higherFirst); // best first
     return heap;
 }
