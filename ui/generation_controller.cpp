@@ -86,7 +86,8 @@ GenerationController::GenerationController(QObject* parent) : QObject(parent) {
     connect(
         worker_, &GenerationWorker::passesReported, this,
         [this](const PassBatch& batch) {
-            for (const telemetry::PassReport& pass : batch.passes)
+            if (!batch.passes) return;
+            for (const telemetry::PassReport& pass : *batch.passes)
                 Q_EMIT passReported(pass);
         },
         queued);

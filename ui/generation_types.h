@@ -13,6 +13,7 @@
 #include <QStringList>
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace wb::ui {
@@ -95,8 +96,9 @@ struct LoadedModelInfo {
 // Worker → GUI: the pass reports of the last ~30 ms, in order. One queued signal per batch instead of one
 // per token, so a fast model does not wake the GUI thread (and take a core from the forward pass) on every
 // token; GenerationController re-emits them one by one as passReported.
+// Shared, so the queued signal copies a pointer, not every report.
 struct PassBatch {
-    std::vector<telemetry::PassReport> passes;
+    std::shared_ptr<const std::vector<telemetry::PassReport>> passes;
 };
 
 // Registers the types above and the telemetry reports for queued connections (idempotent).

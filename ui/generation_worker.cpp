@@ -225,18 +225,18 @@ void GenerationWorker::generate(const GenerationRequest& request) {
         }
 
         options.telemetry.enabled = request.telemetry;
-        PassBatch passes;
+        auto passes = std::make_shared<std::vector<telemetry::PassReport>>();
         auto lastPassFlush = Clock::now();
         auto flushPasses = [&] {
             lastPassFlush = Clock::now();
-            if (passes.passes.empty()) return;
-            Q_EMIT passesReported(passes);
-            passes.passes.clear();
+            if (passes->empty()) return;
+            Q_EMIT passesReported(PassBatch{std::move(passes)});
+            passes = std::make_shared<std::vector<telemetry::PassReport>>();
         };
         if (request.telemetry) {
             options.telemetry.keepTrace = false; // the Performance workspace keeps what it needs
             options.telemetry.onPass = [&](const telemetry::PassReport& pass) {
-                passes.passes.push_back(pass);
+                passes->push_back(pass);
                 if (Clock::now() - lastPassFlush >= std::chrono::milliseconds(kChunkIntervalMs))
                     flushPasses();
             };
