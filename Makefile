@@ -41,8 +41,9 @@ fuzz: deps-fuzz
 
 # Every test of a build without the GUI (engine, kernels, iwb, simulator; not the packaging file checks)
 # under ASan+UBSan (build/asan, GCC), then the threading tests under TSan (build/tsan). docs/fuzzing.md
+SANITIZE_GUI ?= OFF
 sanitize: deps-fuzz
-	@cmake --preset asan -DWB_BUILD_GUI=OFF >/dev/null
+	@cmake --preset asan -DWB_BUILD_GUI=$(SANITIZE_GUI) >/dev/null
 	@cmake --build build/asan -j $(JOBS)
 	@cd build/asan && QT_QPA_PLATFORM=offscreen WB_MODELS_DIR="$(abspath $(MODELS_DIR))" \
 	  ctest --output-on-failure --no-tests=error -j $(JOBS) -LE packaging $(CTEST_ARGS)
@@ -50,7 +51,7 @@ sanitize: deps-fuzz
 	@cmake --build build/tsan -j $(JOBS) --target test_generation_session test_load
 	@cd build/tsan && QT_QPA_PLATFORM=offscreen WB_MODELS_DIR="$(abspath $(MODELS_DIR))" \
 	  TSAN_OPTIONS="suppressions=$(abspath tests/robustness/tsan.supp)" \
-	  ctest --output-on-failure --no-tests=error -L threading -E test_cli $(CTEST_ARGS)
+	  ctest --output-on-failure --no-tests=error -j $(JOBS) -L threading -E test_cli $(CTEST_ARGS)
 
 package: build
 	@cd $(BUILD_DIR) && cpack -G DEB
