@@ -93,6 +93,48 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(std::out_of_range, opCost(shapes, OpKind::QProj, 5, one));
     }
 
+    // The forward pass's cost table equals opCost() for every op, layer and pass shape (prompt chunks,
+    // single tokens, no logits, both cache types), on every zoo model and the shared models.
+    void passCostTableEqualsCostModel() {
+        WB_REQUIRE_MODEL("stories260K.gguf", stories);
+        QStringList paths{stories, wb::test::modelPath("llama-2-tiny-random.gguf")};
+        for (const QFileInfo& info : QDir(wb::test::modelPath("zoo")).entryInfoList({"*.gguf"}, QDir::Files))
+            paths << info.absoluteFilePath();
+        int checked = 0;
+        for (const QString& path : paths) {
+            if (!QFileInfo::exists(path)) continue;
+            const auto file = gguf::GgufFile::open(path.toStdString());
+            ModelShapes shapes;
+            try {
+                shapes = ModelShapes::fromGguf(file);
+            } catch (const std::runtime_error&) {
+                continue; // a zoo file the forward pass does not run either
+            }
+            PassCostTable table(shapes);
+            const int layers = static_cast<int>(shapes.layers.size());
+            for (const PassShape pass :
+                 {PassShape{0, 64, 1, GgmlType::F16}, PassShape{64, 1, 1, GgmlType::F16},
+                  PassShape{65, 1, 1, GgmlType::F16}, PassShape{3, 7, 0, GgmlType::F32},
+                  PassShape{0, 64, 1, GgmlType::F16}, PassShape{200, 1, 1, GgmlType::F32}}) {
+                table.prepare(pass);
+                for (int kind = 0; kind < kOpKindCount; ++kind) {
+                    const auto op = static_cast<OpKind>(kind);
+                    for (int layer = isLayerOp(op) ? 0 : -1; layer < (isLayerOp(op) ? layers : 0); ++layer) {
+                        if (!(table.cost(op, layer) == opCost(shapes, op, layer, pass)))
+                            QFAIL(qPrintable(QStringLiteral("%1: %2 of layer %3 differs from the cost model")
+                                                 .arg(path)
+                                                 .arg(QString::fromUtf8(opKindName(op).data()))
+                                                 .arg(layer)));
+                        ++checked;
+                    }
+                }
+                QCOMPARE(table.cost(OpKind::QProj, -1), OpCost{}); // a block op outside the blocks
+            }
+        }
+        QVERIFY(checked > 0);
+        qInfo("%d op costs checked", checked);
+    }
+
     void missingTensorIsNamed() {
         gguf::GgufWriter writer;
         writer.setString("general.architecture", "llama");

@@ -6,6 +6,8 @@
 #include "tests/support/test_models.h"
 
 #include <atomic>
+#include <chrono>
+#include <cstdlib>
 #include <map>
 #include <thread>
 
@@ -27,6 +29,27 @@ void simulatePass(Recorder* recorder, int token, int tokenCount, int layers) {
     }
     { OpScope op(recorder, token, -1, OpKind::OutputNorm, 256, 256); }
     { OpScope op(recorder, token, -1, OpKind::OutputHead, 131072, 65536); }
+    { OpScope op(recorder, token, -1, OpKind::Sampling, 0, 512); }
+}
+
+// The same pass timed the way the forward pass does it: a SpanChain for the layers and their ops.
+void simulateChainedPass(Recorder* recorder, SpanChain& chain, int token, int tokenCount, int layers) {
+    TokenScope pass(recorder, token, tokenCount);
+    chain.start(recorder, token);
+    { ChainedOpScope op(chain, -1, OpKind::Embedding, 256, 0); }
+    for (int layer = 0; layer < layers; ++layer) {
+        ChainedLayerScope block(chain, layer);
+        for (OpKind kind : {OpKind::AttnNorm, OpKind::QProj, OpKind::KProj, OpKind::VProj, OpKind::Rope,
+                            OpKind::Attention, OpKind::OProj, OpKind::FfnNorm, OpKind::FfnGate, OpKind::FfnUp,
+                            OpKind::FfnActivation, OpKind::FfnDown}) {
+            ChainedOpScope op(chain, layer, kind, 1000 + static_cast<std::uint64_t>(layer), 2000);
+            volatile int work = 0; // something to time
+            for (int i = 0; i < 50; ++i)
+                work = work + i;
+        }
+    }
+    { ChainedOpScope op(chain, -1, OpKind::OutputNorm, 256, 256); }
+    { ChainedOpScope op(chain, -1, OpKind::OutputHead, 131072, 65536); }
     { OpScope op(recorder, token, -1, OpKind::Sampling, 0, 512); }
 }
 
@@ -66,7 +89,8 @@ private slots:
         QCOMPARE(names.size(), kOpKindCount); // unique
         QCOMPARE(opKindName(OpKind::QProj), std::string_view("q_proj"));
         QVERIFY(!opKindFromName("matmul").has_value());
-        QVERIFY(isLayerOp(OpKind::FfnDown) && !isLayerOp(OpKind::OutputHead) && !isLayerOp(OpKind::Embedding));
+        QVERIFY(isLayerOp(OpKind::FfnDown) && !isLayerOp(OpKind::OutputHead) &&
+                !isLayerOp(OpKind::Embedding));
     }
 
     void concurrentThreadsLoseNothingAndKeepOrder() {
@@ -231,6 +255,123 @@ private slots:
         QCOMPARE(events.size(), std::size_t{1});
     }
 
+    // The span clock (TSC where invariant, else steady_clock) reads the steady clock's time: between two
+    // steady reads around it, within the calibration error (microseconds at worst; the bound is 50 us
+    // so that it cannot flake), never backwards on a thread, and consistent across threads.
+    void spanClockFollowsSteadyClock() {
+        const char* forced = std::getenv("WB_TELEMETRY_CLOCK");
+        if (forced != nullptr && std::string_view(forced) == "steady")
+            QCOMPARE(spanClockSource(), std::string_view("steady"));
+        qInfo("span clock source: %s", std::string(spanClockSource()).c_str());
+        Recorder recorder;
+        // Past the first SpanClock::kMinCalibrationNs of the process, when the counter takes over.
+        std::this_thread::sleep_for(std::chrono::nanoseconds(SpanClock::kMinCalibrationNs + 5'000'000));
+        constexpr std::uint64_t kToleranceNs = 50'000;
+        const auto checkThread = [&](std::uint64_t durationNs) {
+            ThreadBuffer* buffer = recorder.threadBuffer();
+            QVERIFY(buffer != nullptr);
+            std::uint64_t previous = 0;
+            int reads = 0;
+            const std::uint64_t stopAt = steadyNowNs() + durationNs;
+            for (std::uint64_t before = 0; (before = steadyNowNs()) < stopAt; ++reads) {
+                const std::uint64_t now = buffer->now();
+                const std::uint64_t after = steadyNowNs();
+                if (now < previous) QFAIL("the span clock went backwards");
+                if (now + kToleranceNs < before || now > after + kToleranceNs)
+                    QFAIL(qPrintable(
+                        QStringLiteral("span clock %1 outside [%2, %3] ns").arg(now).arg(before).arg(after)));
+                previous = now;
+                // Also across the 1 ms re-anchoring windows and after sleeping (other cores, other rate).
+                if (reads % 4096 == 4095) std::this_thread::sleep_for(std::chrono::microseconds(300));
+            }
+            QVERIFY(reads > 100);
+        };
+        checkThread(60'000'000);
+        std::thread other([&] { checkThread(30'000'000); });
+        other.join();
+
+        // Hand-offs between two threads: what one thread reads after seeing the other's reading is not
+        // earlier than it (beyond the tolerance).
+        std::atomic<std::uint64_t> baton{0};
+        std::atomic<bool> failed{false};
+        constexpr int kRounds = 200;
+        std::thread ponger([&] {
+            ThreadBuffer* buffer = recorder.threadBuffer();
+            for (int round = 0; round < kRounds; ++round) {
+                std::uint64_t seen = 0;
+                while ((seen = baton.load(std::memory_order_acquire)) == 0 || (seen & 1) == 0)
+                    std::this_thread::yield();
+                if (buffer->now() + kToleranceNs < (seen >> 1)) failed = true;
+                baton.store(buffer->now() << 1, std::memory_order_release); // even: the main thread's turn
+            }
+        });
+        ThreadBuffer* buffer = recorder.threadBuffer();
+        for (int round = 0; round < kRounds; ++round) {
+            baton.store((buffer->now() << 1) | 1, std::memory_order_release); // odd: the other thread's turn
+            std::uint64_t seen = 0;
+            while ((seen = baton.load(std::memory_order_acquire)) & 1)
+                std::this_thread::yield();
+            if (buffer->now() + kToleranceNs < (seen >> 1)) failed = true;
+        }
+        ponger.join();
+        QVERIFY2(!failed, "a thread read an earlier time than another thread had read before the hand-off");
+    }
+
+    // SpanChain records what OpScope and LayerScope record, in the same order, with one clock read per op
+    // boundary: block ops tile their layer, a layer runs from its first op's start to its last op's end.
+    void spanChainRecordsTheSameSpansTiled() {
+        constexpr int kLayers = 3;
+        Recorder recorder(true);
+        SpanChain chain;
+        std::vector<Event> scoped, chained;
+        simulatePass(&recorder, 7, 1, kLayers);
+        recorder.drainEvents(scoped);
+        simulateChainedPass(&recorder, chain, 7, 1, kLayers);
+        recorder.drainEvents(chained);
+        QCOMPARE(chained.size(), scoped.size());
+        QCOMPARE(chained.size(), std::size_t{1 + kLayers * 13 + 4});
+        for (std::size_t i = 0; i < chained.size(); ++i) {
+            QCOMPARE(chained[i].kind, scoped[i].kind);
+            QCOMPARE(chained[i].layer, scoped[i].layer);
+            QCOMPARE(chained[i].op, scoped[i].op);
+            QCOMPARE(chained[i].token, scoped[i].token);
+            QCOMPARE(chained[i].bytes, scoped[i].bytes);
+            QCOMPARE(chained[i].flops, scoped[i].flops);
+            QCOMPARE(chained[i].thread, scoped[i].thread);
+        }
+        QCOMPARE(joined(validateTraceNesting(chained)), QString());
+
+        const Event* previousOp = nullptr;
+        const Event* previousLayer = nullptr;
+        const Event* firstOfLayer = nullptr;
+        for (const Event& event : chained) {
+            if (event.kind == SpanKind::Op && event.layer >= 0) {
+                if (previousOp != nullptr && previousOp->layer >= 0)
+                    QCOMPARE(event.startNs, previousOp->endNs); // one read per boundary
+                if (firstOfLayer == nullptr) firstOfLayer = &event;
+                QVERIFY(event.endNs >= event.startNs);
+            }
+            if (event.kind == SpanKind::Layer) {
+                QVERIFY(firstOfLayer != nullptr && previousOp != nullptr);
+                QCOMPARE(event.startNs, firstOfLayer->startNs);
+                QCOMPARE(event.endNs, previousOp->endNs);
+                if (previousLayer != nullptr) QCOMPARE(event.startNs, previousLayer->endNs);
+                previousLayer = &event;
+                firstOfLayer = nullptr;
+            }
+            if (event.kind == SpanKind::Op) previousOp = &event;
+        }
+        QVERIFY(previousLayer != nullptr);
+
+        // Off: a null or disabled recorder records nothing, and the scopes are no-ops.
+        Recorder off(false);
+        simulateChainedPass(&off, chain, 8, 1, kLayers);
+        simulateChainedPass(nullptr, chain, 9, 1, kLayers);
+        std::vector<Event> none;
+        QCOMPARE(off.drainEvents(none), std::size_t{0});
+        QCOMPARE(recorder.drainEvents(none), std::size_t{0});
+    }
+
     // The cost of one scope, printed for the report. Not asserted: timing depends on the machine's load.
     void scopeCostMicroBenchmark() {
         constexpr int kScopes = 1'000'000;
@@ -249,8 +390,30 @@ private slots:
             }
             return best;
         };
+        // One block op of the forward pass's SpanChain (one clock read), in a layer of 13 ops.
+        const auto perChainedOpNs = [](Recorder* recorder) {
+            std::vector<Event> sink;
+            SpanChain chain;
+            double best = 1e30;
+            for (int rep = 0; rep < 5; ++rep) {
+                chain.start(recorder, rep);
+                const std::uint64_t start = steadyNowNs();
+                for (int i = 0; i < kScopes / 13; ++i) {
+                    ChainedLayerScope layer(chain, 0);
+                    for (int op = 0; op < 13; ++op)
+                        ChainedOpScope scope(chain, 0, OpKind::QProj, 16384, 8192);
+                    if ((i & 0xfff) == 0xfff) recorder->drainEvents(sink), sink.clear();
+                }
+                best = std::min(best, static_cast<double>(steadyNowNs() - start) / kScopes);
+                recorder->drainEvents(sink), sink.clear();
+            }
+            return best;
+        };
         Recorder on(true);
         Recorder off(false);
+        const double chained = perChainedOpNs(&on);
+        qInfo("chained op span: %.1f ns recording (clock: %s)", chained,
+              std::string(spanClockSource()).c_str());
         const double enabled = perScopeNs(&on);
         const double disabled = perScopeNs(&off);
         const double none = perScopeNs(nullptr);
