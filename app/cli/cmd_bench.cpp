@@ -49,6 +49,7 @@ Stats statsOf(std::vector<double> values) {
 struct TestResult {
     std::string name; // "pp64" / "tg32"
     int nPrompt = 0, nGen = 0;
+    bool telemetry = false;
     std::vector<double> seconds; // per repetition
     std::vector<double> tokensPerSecond;
 };
@@ -69,8 +70,10 @@ std::string sizeLabel(std::uint64_t parameters) {
     char buffer[32];
     if (parameters >= 1'000'000'000ull)
         std::snprintf(buffer, sizeof buffer, "%.1fB", double(parameters) / 1e9);
-    else
+    else if (parameters >= 10'000'000ull)
         std::snprintf(buffer, sizeof buffer, "%.0fM", double(parameters) / 1e6);
+    else // small models (stories260K: "0.29M", not "0M")
+        std::snprintf(buffer, sizeof buffer, "%.2gM", double(parameters) / 1e6);
     return buffer;
 }
 
@@ -92,7 +95,9 @@ int runBench(const std::vector<std::string>& args) {
     parser.option("", "--kv", "TYPE", "KV cache type f16 (llama.cpp's default) or f32", "f16");
     parser.flag("", "--portable", "use the portable kernels even where SIMD kernels exist");
     parser.flag("", "--no-bandwidth", "skip the bandwidth probe");
-    parser.option("", "--telemetry", "on|off", "record per-op telemetry spans (drained after each pass)",
+    parser.option("", "--telemetry", "MODES",
+                  "on, off, or on,off: record per-op telemetry spans (drained after each pass); with both, "
+                  "the repetitions of the two modes alternate in this process and their ratio is printed",
                   "off");
     if (!parser.parse(args)) return kExitOk;
     if (!parser.has("--model")) throw UsageError("missing -m MODEL");
@@ -123,13 +128,21 @@ int runBench(const std::vector<std::string>& args) {
     options.kvCacheType = kv == "f16" ? KvCacheType::F16 : KvCacheType::F32;
     InferenceContext context(model, options);
     // Telemetry as the session records it, to measure its cost (docs/performance.md, "Telemetry cost").
-    const std::string telemetryMode = parser.value("--telemetry");
-    if (telemetryMode != "on" && telemetryMode != "off")
-        throw UsageError("--telemetry must be on or off, not '" + telemetryMode + "'");
-    telemetry::Recorder recorder(telemetryMode == "on");
+    // Both modes in one process share the memory layout, so their ratio is not blurred by the run-to-run
+    // spread of separate processes (the same context, weights and buffers serve both).
+    const std::string telemetryModes = parser.value("--telemetry");
+    std::vector<bool> modes;
+    if (telemetryModes == "on" || telemetryModes == "off")
+        modes = {telemetryModes == "on"};
+    else if (telemetryModes == "on,off" || telemetryModes == "off,on")
+        modes = {telemetryModes == "on,off", telemetryModes == "off,on"};
+    else
+        throw UsageError("--telemetry must be on, off or on,off, not '" + telemetryModes + "'");
+    telemetry::Recorder recorder(true);
     std::vector<telemetry::Event> drained;
-    if (recorder.enabled()) context.setRecorder(&recorder);
+    auto useTelemetry = [&](bool on) { context.setRecorder(on ? &recorder : nullptr); };
     auto drainTelemetry = [&] {
+        if (context.recorder() == nullptr) return;
         drained.clear();
         recorder.drainEvents(drained);
     };
@@ -164,25 +177,27 @@ int runBench(const std::vector<std::string>& args) {
         return secondsSince(start);
     };
 
+    // One result per telemetry mode; with two modes the order alternates per repetition (AB, BA, ...).
     std::vector<TestResult> results;
-    if (nPrompt > 0) {
-        TestResult r{"pp" + std::to_string(nPrompt), nPrompt, 0, {}, {}};
-        runPrompt(); // warm-up: page in the weights, grow the scratch buffers
-        for (int i = 0; i < repetitions; ++i) {
-            r.seconds.push_back(runPrompt());
-            r.tokensPerSecond.push_back(nPrompt / r.seconds.back());
+    auto runTest = [&](const std::string& name, int tokens, bool isPrompt, auto&& run) {
+        const std::size_t first = results.size();
+        for (bool mode : modes) {
+            results.push_back({name, isPrompt ? tokens : 0, isPrompt ? 0 : tokens, mode, {}, {}});
+            useTelemetry(mode);
+            run(); // warm-up: page in the weights, grow the scratch buffers
         }
-        results.push_back(std::move(r));
-    }
-    if (nGen > 0) {
-        TestResult r{"tg" + std::to_string(nGen), 0, nGen, {}, {}};
-        runGeneration();
-        for (int i = 0; i < repetitions; ++i) {
-            r.seconds.push_back(runGeneration());
-            r.tokensPerSecond.push_back(nGen / r.seconds.back());
-        }
-        results.push_back(std::move(r));
-    }
+        for (int i = 0; i < repetitions; ++i)
+            for (std::size_t k = 0; k < modes.size(); ++k) {
+                const std::size_t index = i % 2 == 0 ? k : modes.size() - 1 - k;
+                TestResult& r = results[first + index];
+                useTelemetry(r.telemetry);
+                r.seconds.push_back(run());
+                r.tokensPerSecond.push_back(tokens / r.seconds.back());
+            }
+    };
+    if (nPrompt > 0) runTest("pp" + std::to_string(nPrompt), nPrompt, true, runPrompt);
+    if (nGen > 0) runTest("tg" + std::to_string(nGen), nGen, false, runGeneration);
+    useTelemetry(false);
 
     // Bytes one generated token reads: every weight the pass touches (token_embd only one row unless it is
     // also the classifier) plus, on average over the test, half the KV cache rows written so far.
@@ -218,6 +233,7 @@ int runBench(const std::vector<std::string>& args) {
                 {"n_prompt", r.nPrompt},
                 {"n_gen", r.nGen},
                 {"test", r.name},
+                {"telemetry", r.telemetry ? "on" : "off"},
                 {"type_k", kv},
                 {"type_v", kv},
                 {"avg_ns", nsStats.mean},
@@ -252,10 +268,26 @@ int runBench(const std::vector<std::string>& args) {
     std::printf("| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n");
     for (const auto& r : results) {
         const Stats ts = statsOf(r.tokensPerSecond);
+        const std::string test =
+            modes.size() > 1 ? r.name + (r.telemetry ? " telemetry on" : " telemetry off") : r.name;
         std::printf("| %s | %.2f MiB | %s | %d | %s %s | %s | %.2f ± %.2f | %.2f | %.2f | %.2f |\n",
                     modelType.c_str(), double(info.tensorBytes) / double(1 << 20),
                     sizeLabel(info.parameterCount).c_str(), context.threadCount(), kernels.c_str(),
-                    cpuKernelName().c_str(), r.name.c_str(), ts.mean, ts.stddev, ts.median, ts.min, ts.max);
+                    cpuKernelName().c_str(), test.c_str(), ts.mean, ts.stddev, ts.median, ts.min, ts.max);
+    }
+    if (modes.size() > 1) {
+        std::printf("\ntelemetry on/off, same process, alternating repetitions:\n");
+        for (std::size_t i = 0; i + 1 < results.size(); i += 2) {
+            const TestResult& on = results[i].telemetry ? results[i] : results[i + 1];
+            const TestResult& off = results[i].telemetry ? results[i + 1] : results[i];
+            std::vector<double> paired;
+            for (std::size_t k = 0; k < on.tokensPerSecond.size(); ++k)
+                paired.push_back(on.tokensPerSecond[k] / off.tokensPerSecond[k]);
+            std::printf("%s: medians %.3f, paired repetitions %.3f (median), fastest %.3f\n", on.name.c_str(),
+                        statsOf(on.tokensPerSecond).median / statsOf(off.tokensPerSecond).median,
+                        statsOf(paired).median,
+                        statsOf(on.tokensPerSecond).max / statsOf(off.tokensPerSecond).max);
+        }
     }
     if (bandwidth > 0) {
         std::printf("\nread bandwidth (%d threads, 1 GiB): %.1f GB/s\n", probeThreads, bandwidth / 1e9);

@@ -1,6 +1,7 @@
 // Telemetry cost, measured in one process so that load from other processes hits both modes alike:
-// generations alternate between telemetry on and off, and the medians of prompt and generation speed are
-// compared. Also times one recorded span in a tight loop. Not a test (it takes seconds to minutes):
+// generations alternate between telemetry on and off (on-off, off-on, ...), and the medians of prompt and
+// generation speed are compared. Also times one recorded span in a tight loop. Not a test (it takes seconds
+// to minutes):
 //   telemetry_cost_bench MODEL [reps=9] [generated=64] [prompt-repeat=4] [threads=2]
 #include "engine/session/generation_session.h"
 #include "engine/telemetry/recorder.h"
@@ -62,7 +63,9 @@ int main(int argc, char** argv) {
     std::vector<double> pp[2], tg[2], coverage;
     std::size_t promptTokens = 0, tokens = 0;
     for (int r = 0; r < reps; ++r) {
-        for (int mode = 0; mode < 2; ++mode) { // 0 = on, 1 = off; alternating
+        for (int step = 0; step < 2;
+             ++step) { // 0 = on, 1 = off; ABBA order so neither mode always goes first
+            const int mode = (r % 2 == 0) ? step : 1 - step;
             options.telemetry.enabled = mode == 0;
             const wb::GenerationResult result = session->generate(prompt, options);
             pp[mode].push_back(result.timings.promptTokensPerSecond);

@@ -1,0 +1,91 @@
+// `iwb bench` end to end on stories260K: llama-bench's JSON records, and the in-process telemetry on/off
+// comparison (--telemetry on,off) that docs/performance.md quotes for the telemetry cost.
+#include "tests/support/test_models.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QSet>
+
+namespace {
+
+struct Run {
+    int exitCode = -1;
+    QByteArray out, err;
+};
+
+Run bench(const QStringList& args) {
+    QProcess process;
+    process.start(wb::test::iwbPath(), QStringList{"bench", "--no-bandwidth"} + args);
+    if (!process.waitForFinished(120000)) {
+        process.kill();
+        process.waitForFinished();
+        qWarning("iwb bench timed out");
+    }
+    return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
+            process.readAllStandardOutput(), process.readAllStandardError()};
+}
+
+} // namespace
+
+class TestCliBench : public QObject {
+    Q_OBJECT
+private slots:
+    void jsonRecordsHaveLlamaBenchFields() {
+        WB_REQUIRE_MODEL("stories260K.gguf", model);
+        const Run run = bench({"-m", model, "-p", "8", "-n", "4", "-r", "3", "-t", "1", "-o", "json"});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QJsonArray records = QJsonDocument::fromJson(run.out).array();
+        QCOMPARE(records.size(), 2);
+        QCOMPARE(records[0].toObject()["test"].toString(), QString("pp8"));
+        QCOMPARE(records[1].toObject()["test"].toString(), QString("tg4"));
+        for (const auto value : records) {
+            const QJsonObject record = value.toObject();
+            QCOMPARE(record["n_threads"].toInt(), 1);
+            QCOMPARE(record["telemetry"].toString(), QString("off"));
+            QCOMPARE(record["model_type"].toString(), QString("llama 0.29M ?")); // 292,800 parameters
+            const QJsonArray samples = record["samples_ts"].toArray();
+            QCOMPARE(samples.size(), 3);
+            for (const auto sample : samples)
+                QVERIFY(sample.toDouble() > 0);
+            QVERIFY(record["min_ts"].toDouble() <= record["median_ts"].toDouble());
+            QVERIFY(record["median_ts"].toDouble() <= record["max_ts"].toDouble());
+        }
+    }
+
+    void telemetryOnAndOffAlternateInOneRun() {
+        WB_REQUIRE_MODEL("stories260K.gguf", model);
+        const Run json = bench(
+            {"-m", model, "-p", "8", "-n", "4", "-r", "4", "-t", "1", "-o", "json", "--telemetry", "on,off"});
+        QVERIFY2(json.exitCode == 0, json.err.constData());
+        const QJsonArray records = QJsonDocument::fromJson(json.out).array();
+        QCOMPARE(records.size(), 4); // pp8 and tg4, each with telemetry on and off
+        QSet<QString> seen;
+        for (const auto value : records) {
+            const QJsonObject record = value.toObject();
+            seen.insert(record["test"].toString() + " " + record["telemetry"].toString());
+            QCOMPARE(record["samples_ts"].toArray().size(), 4);
+        }
+        QCOMPARE(seen, (QSet<QString>{"pp8 on", "pp8 off", "tg4 on", "tg4 off"}));
+
+        const Run table =
+            bench({"-m", model, "-p", "8", "-n", "4", "-r", "2", "-t", "1", "--telemetry", "off,on"});
+        QVERIFY2(table.exitCode == 0, table.err.constData());
+        QVERIFY(table.out.contains("| pp8 telemetry on |"));
+        QVERIFY(table.out.contains("| tg4 telemetry off |"));
+        QVERIFY(table.out.contains("telemetry on/off, same process, alternating repetitions:"));
+        QVERIFY(table.out.contains("\ntg4: medians "));
+    }
+
+    void badTelemetryModeIsAUsageError() {
+        WB_REQUIRE_MODEL("stories260K.gguf", model);
+        const Run run = bench({"-m", model, "--telemetry", "sometimes"});
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY(run.out.isEmpty());
+        QVERIFY2(run.err.contains("--telemetry") && run.err.contains("sometimes"), run.err.constData());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliBench)
+#include "test_cli_bench.moc"
