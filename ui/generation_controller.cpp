@@ -3,6 +3,7 @@
 #include "ui/demo_model.h"
 #include "ui/generation_worker.h"
 
+#include <QMetaMethod>
 #include <QThread>
 
 namespace wb::ui {
@@ -87,8 +88,10 @@ GenerationController::GenerationController(QObject* parent) : QObject(parent) {
         worker_, &GenerationWorker::passesReported, this,
         [this](const PassBatch& batch) {
             if (!batch.passes) return;
-            for (const telemetry::PassReport& pass : *batch.passes)
-                Q_EMIT passReported(pass);
+            Q_EMIT passesReported(batch);
+            if (isSignalConnected(QMetaMethod::fromSignal(&GenerationController::passReported)))
+                for (const telemetry::PassReport& pass : *batch.passes)
+                    Q_EMIT passReported(pass);
         },
         queued);
     connect(worker_, &GenerationWorker::memoryReported, this, &GenerationController::memoryReported, queued);
@@ -117,6 +120,10 @@ void GenerationController::loadModel(const QString& path, const GenerationSettin
 
 void GenerationController::setLoadProgressHook(std::function<void(double)> hook) {
     worker_->setLoadProgressHook(std::move(hook));
+}
+
+void GenerationController::setGenerateHook(std::function<void()> hook) {
+    worker_->setGenerateHook(std::move(hook));
 }
 
 void GenerationController::cancelLoad() {

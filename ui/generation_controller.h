@@ -5,8 +5,10 @@
 // after every token (and the session checks between prompt chunks), so it takes effect within one token.
 //
 // Signals for other workspaces (names are part of the app's internal API):
-//   passReported(wb::telemetry::PassReport)     one per forward pass (prompt chunk or generated token) while
-//                                               a generation runs with telemetry on; feeds "Performance".
+//   passesReported(PassBatch)                   the forward passes (prompt chunks, generated tokens) of the
+//                                               last ~50 ms, in order, while a generation runs with telemetry
+//                                               on; feeds "Performance" with one call per batch.
+//   passReported(wb::telemetry::PassReport)     the same passes one by one (only emitted when connected).
 //   memoryReported(wb::telemetry::MemoryReport) memory samples (weights residency, KV, scratch, RSS) at most
 //                                               every 250 ms during a generation, plus first and last.
 //   generationStarted(id, promptTokens, contextSize)   a new run begins (reset per-run views here).
@@ -41,6 +43,8 @@ public:
     bool canCancelLoad() const { return loading_ && loadId_ != 0; }
     // Tests: see GenerationWorker::setLoadProgressHook (runs on the generation thread). Set while idle.
     void setLoadProgressHook(std::function<void(double)> hook);
+    // Tests: see GenerationWorker::setGenerateHook (runs on the generation thread). Set while idle.
+    void setGenerateHook(std::function<void()> hook);
     void unloadModel();
     // Writes the demo model into the cache folder if needed; emits demoReady(path) when it can be opened.
     void prepareDemoModel();
@@ -67,6 +71,7 @@ Q_SIGNALS:
     void textAppended(const wb::ui::TextChunk& chunk);
     void generationFinished(quint64 requestId, const wb::ui::MessageStats& stats, const QString& text);
     void generationFailed(quint64 requestId, const QString& message);
+    void passesReported(const wb::ui::PassBatch& batch);
     void passReported(const wb::telemetry::PassReport& pass);
     void memoryReported(const wb::telemetry::MemoryReport& memory);
     void busyChanged(); // loading or generating changed

@@ -95,7 +95,7 @@ struct LoadedModelInfo {
 
 // Worker → GUI: the pass reports of the last ~30 ms, in order. One queued signal per batch instead of one
 // per token, so a fast model does not wake the GUI thread (and take a core from the forward pass) on every
-// token; GenerationController re-emits them one by one as passReported.
+// token; GenerationController forwards the batch (passesReported) and, when connected, each pass.
 // Shared, so the queued signal copies a pointer, not every report.
 struct PassBatch {
     std::shared_ptr<const std::vector<telemetry::PassReport>> passes;

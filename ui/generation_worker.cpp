@@ -197,6 +197,7 @@ void GenerationWorker::ensureContext(const GenerationSettings& settings) {
 }
 
 void GenerationWorker::generate(const GenerationRequest& request) {
+    if (generateHook_) generateHook_();
     if (!model_) {
         Q_EMIT generationFailed(request.id, tr("No model is loaded."));
         return;

@@ -4,7 +4,7 @@
 // formatted text (error messages excepted). GPT4All's ChatLLM is the model for this split.
 //
 // Streaming text is coalesced here: the token callback appends to a buffer and a TextChunk leaves at most
-// every kChunkIntervalMs, so the GUI thread handles ~33 appends per second however fast the model is. Pass
+// every kChunkIntervalMs, so the GUI thread handles ~20 appends per second however fast the model is. Pass
 // reports are batched the same way (a memory report first sends the passes before it, keeping the order).
 #include "ui/generation_types.h"
 
@@ -26,7 +26,7 @@ namespace wb::ui {
 class GenerationWorker : public QObject {
     Q_OBJECT
 public:
-    static constexpr int kChunkIntervalMs = 30;
+    static constexpr int kChunkIntervalMs = 50;
 
     GenerationWorker();
     ~GenerationWorker() override;
@@ -40,6 +40,9 @@ public:
     // Tests: called on the worker thread after every load progress report, just before the engine checks
     // the cancel flag (so a test can hold the load at a known point). Set it while no load runs.
     void setLoadProgressHook(std::function<void(double)> hook) { loadProgressHook_ = std::move(hook); }
+    // Tests: called on the worker thread when a generate request is taken up, before anything else (so a
+    // test can stop a request that has certainly not started). Set it while no generation runs.
+    void setGenerateHook(std::function<void()> hook) { generateHook_ = std::move(hook); }
 
     // Slots, run on the worker thread (the controller invokes them queued).
     // loadId: the controller's number for this load (0: cannot be cancelled).
@@ -83,6 +86,7 @@ private:
     std::atomic<quint64> currentLoad_{0};
     std::atomic<bool> cancelLoad_{false}; // the engine's flag for the load in progress
     std::function<void(double)> loadProgressHook_;
+    std::function<void()> generateHook_;
 };
 
 } // namespace wb::ui

@@ -74,8 +74,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     GenerationController* generation = chat_->generation();
     connect(generation, &GenerationController::generationStarted, performancePanel_,
             &charts::PerformancePanel::reset);
-    connect(generation, &GenerationController::passReported, performancePanel_,
-            &charts::PerformancePanel::onPassReported);
+    // One call per batch (~20 a second), not one per pass.
+    connect(generation, &GenerationController::passesReported, performancePanel_,
+            [this](const PassBatch& batch) {
+                if (batch.passes) performancePanel_->onPassesReported(*batch.passes);
+            });
     connect(generation, &GenerationController::memoryReported, performancePanel_,
             &charts::PerformancePanel::onMemoryReported);
     connect(this, &MainWindow::modelShown, chat_,
@@ -83,6 +86,18 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(chat_, &ChatWorkspace::openModelRequested, this, &MainWindow::chooseModelFile);
     connect(chat_, &ChatWorkspace::unloadRequested, this, &MainWindow::closeModel);
     connect(chat_, &ChatWorkspace::demoModelReady, this, &MainWindow::openModelFile);
+    connect(generation, &GenerationController::modelLoaded, this, [this](const LoadedModelInfo& loaded) {
+        if (shownModel_ && QString::fromStdString(shownModel_->info.path) == loaded.path)
+            loadedModel_ = shownModel_;
+    });
+    connect(generation, &GenerationController::loadCancelled, this, &MainWindow::onLoadCancelled);
+    connect(chat_, &ChatWorkspace::autosaveErrorChanged, this, [this](const QString& error) {
+        const QString prefix = tr("The conversation could not be saved");
+        if (!error.isEmpty())
+            statusBar()->showMessage(tr("%1: %2").arg(prefix, error));
+        else if (statusBar()->currentMessage().startsWith(prefix))
+            statusBar()->clearMessage();
+    });
 #ifdef WB_HAVE_SIMVIEWS
     // The LPU simulator (visualizer/widgets) compiles the model open here (the demo model included), else
     // its presets. It simulates on its own worker thread, and only while its tab is shown.
@@ -97,12 +112,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     modelStatus_ = new QLabel(tr("No model open"), this);
     statusBar()->addPermanentWidget(modelStatus_);
     statusBar()->showMessage(tr("Open a GGUF model with File › Open model… or drop one on the window."));
+    if (!chat_->lastAutosaveError().isEmpty()) // set while the workspace restored the last conversation
+        statusBar()->showMessage(
+            tr("The conversation could not be saved: %1").arg(chat_->lastAutosaveError()));
 
     buildMenus();
     startPage_->setRecentFiles(recentFiles_->paths());
     // Export trace is enabled once the charted run has a pass (after the panel took it: connected later).
     connect(generation, &GenerationController::generationStarted, this, &MainWindow::updateExportTraceAction);
-    connect(generation, &GenerationController::passReported, this, &MainWindow::updateExportTraceAction);
+    connect(generation, &GenerationController::passesReported, this, &MainWindow::updateExportTraceAction);
 
     connect(startPage_, &StartPage::openRequested, this, &MainWindow::chooseModelFile);
     connect(startPage_, &StartPage::recentFileRequested, this, &MainWindow::openModelFile);
@@ -198,11 +216,8 @@ void MainWindow::closeModel() {
 #ifdef WB_HAVE_SIMVIEWS
     simulator_->setModelFile({}); // back to the preset in use before
 #endif
-    modelPanel_->showModel(nullptr);
-    modelStack_->setCurrentWidget(startPage_);
-    modelStatus_->setText(tr("No model open"));
-    closeAction_->setEnabled(false);
-    setWindowTitle(windowTitleFor({}));
+    loadedModel_.reset();
+    showModelInfo(nullptr);
 }
 
 int MainWindow::addWorkspace(QWidget* page, const QString& title) {
@@ -226,15 +241,40 @@ void MainWindow::onModelOpened(OpenedModelPtr model) {
     QApplication::restoreOverrideCursor();
     const QString path = QString::fromStdString(model->info.path);
     lastError_.clear();
-    modelPanel_->showModel(model);
-    modelStack_->setCurrentWidget(modelPanel_);
+    showModelInfo(model);
     workspaces_->setCurrentWidget(modelStack_);
-    closeAction_->setEnabled(true);
-    setWindowTitle(windowTitleFor(QFileInfo(path).fileName()));
-    modelStatus_->setText(QStringLiteral("%1 · %2").arg(displayName(*model), oneLineSummary(*model)));
     statusBar()->showMessage(tr("Opened %1").arg(path), kStatusMessageMs);
     recentFiles_->add(path);
     Q_EMIT modelShown(model);
+}
+
+void MainWindow::showModelInfo(const OpenedModelPtr& model) {
+    shownModel_ = model;
+    modelPanel_->showModel(model);
+    if (!model) {
+        modelStack_->setCurrentWidget(startPage_);
+        modelStatus_->setText(tr("No model open"));
+        closeAction_->setEnabled(false);
+        setWindowTitle(windowTitleFor({}));
+        return;
+    }
+    modelStack_->setCurrentWidget(modelPanel_);
+    closeAction_->setEnabled(true);
+    setWindowTitle(windowTitleFor(QFileInfo(QString::fromStdString(model->info.path)).fileName()));
+    modelStatus_->setText(QStringLiteral("%1 · %2").arg(displayName(*model), oneLineSummary(*model)));
+}
+
+void MainWindow::onLoadCancelled(const QString& path, bool restored) {
+    // The Model tab showed the cancelled file's header (parsed when it was opened); go back to what the
+    // generation thread really has, as the chat's model card does.
+    const OpenedModelPtr back = restored ? loadedModel_ : nullptr;
+    if (!back) loadedModel_.reset();
+    showModelInfo(back);
+#ifdef WB_HAVE_SIMVIEWS
+    simulator_->setModelFile(back ? QString::fromStdString(back->info.path) : QString());
+#endif
+    statusBar()->showMessage(tr("Loading %1 was cancelled").arg(QFileInfo(path).fileName()),
+                             kStatusMessageMs);
 }
 
 void MainWindow::onOpenFailed(const QString& path, const QString& message) {

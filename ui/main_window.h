@@ -82,6 +82,10 @@ private:
     void rebuildRecentMenu();
     void onLoadStarted(const QString& path);
     void onModelOpened(OpenedModelPtr model);
+    // The Model tab, title and status line for `model` (null: the start page), without loading it.
+    void showModelInfo(const OpenedModelPtr& model);
+    // The chat's load of `path` was cancelled: show the model it went back to (or none).
+    void onLoadCancelled(const QString& path, bool restored);
     void onOpenFailed(const QString& path, const QString& message);
     void saveWindowState();
     void chooseTraceFile();
@@ -102,6 +106,8 @@ private:
     QLabel* modelStatus_ = nullptr;
     QPointer<QMessageBox> errorBox_;
     QString lastError_;
+    OpenedModelPtr shownModel_;  // the header on the Model tab; being loaded for generation, or loaded
+    OpenedModelPtr loadedModel_; // the model the generation thread has loaded (what a cancel goes back to)
     bool persistWindowState_ = true;
 };
 

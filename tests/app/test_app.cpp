@@ -32,6 +32,7 @@
 #include <QProcess>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSemaphore>
 #include <QSpinBox>
 #include <QTabWidget>
 #include <QTemporaryDir>
@@ -555,18 +556,27 @@ private Q_SLOTS:
         QVERIFY(chat()->modelCard()->text().contains(QStringLiteral("1 threads")));
     }
 
-    // Stop before the worker has started: the run ends within one token.
+    // Stop before the worker has started: the run ends within one token. The worker is held when it takes
+    // the request up (else, on a loaded machine, it can generate tokens before the GUI thread presses Stop).
     void stopRightAfterSend() {
         WB_REQUIRE_MODEL(kStories, model);
         QVERIFY(openWindow(model));
         useGreedyRaw(-1);
+        QSemaphore taken;
+        QSemaphore go;
+        chat()->generation()->setGenerateHook([&] {
+            taken.release();
+            go.tryAcquire(1, kGenerationTimeoutMs);
+        });
         QSignalSpy done(chat(), &ChatWorkspace::generationDone);
         chat()->input()->setPlainText(QStringLiteral("Once upon a time"));
-        // Both in one event-loop turn: the stop reaches the worker before or while it processes the prompt.
         QVERIFY(chat()->send());
+        QVERIFY(taken.tryAcquire(1, kGenerationTimeoutMs));
         QVERIFY(chat()->stopButton()->isEnabled());
         chat()->stop();
+        go.release();
         QVERIFY(done.wait(kGenerationTimeoutMs));
+        chat()->generation()->setGenerateHook({});
         QCOMPARE(lastMessage().stats.stopReason, QStringLiteral("cancelled"));
         QVERIFY2(lastMessage().stats.generatedTokens <= 1,
                  qPrintable(QString::number(lastMessage().stats.generatedTokens)));

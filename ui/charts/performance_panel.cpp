@@ -150,6 +150,13 @@ void PerformancePanel::onPassReported(const telemetry::PassReport& pass) {
     markDirty(kLatency | kLayers | kTimeline | kTable);
 }
 
+void PerformancePanel::onPassesReported(const std::vector<telemetry::PassReport>& passes) {
+    if (passes.empty()) return;
+    for (const telemetry::PassReport& pass : passes)
+        aggregator_.addPass(pass);
+    markDirty(kLatency | kLayers | kTimeline | kTable);
+}
+
 void PerformancePanel::onMemoryReported(const telemetry::MemoryReport& memory) {
     aggregator_.addMemory(memory);
     markDirty(kMemory);

@@ -60,6 +60,8 @@ public:
 
 public Q_SLOTS:
     void onPassReported(const wb::telemetry::PassReport& pass);
+    // A batch of passes in order (the worker sends them every ~50 ms): one dirty mark for all of them.
+    void onPassesReported(const std::vector<wb::telemetry::PassReport>& passes);
     void onMemoryReported(const wb::telemetry::MemoryReport& memory);
     void reset();
     // Refreshes the dirty charts now (the timer calls this).

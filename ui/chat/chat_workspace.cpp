@@ -223,6 +223,16 @@ QWidget* ChatWorkspace::buildChatColumn() {
     gaugeRow->addWidget(contextGauge_);
     gaugeRow->addWidget(liveStats_, 1);
     layout->addLayout(gaugeRow);
+    autosaveWarning_ = new QLabel(column);
+    autosaveWarning_->setObjectName(QStringLiteral("autosaveWarning"));
+    autosaveWarning_->setWordWrap(true);
+    autosaveWarning_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    autosaveWarning_->setStyleSheet(QStringLiteral("QLabel { color: #c62828; }"));
+    autosaveWarning_->setToolTip(tr("The conversation could not be saved to %1. It is still in the window; "
+                                    "export it, or free space, and the next save clears this warning.")
+                                     .arg(QDir::toNativeSeparators(autosavePath())));
+    autosaveWarning_->hide();
+    layout->addWidget(autosaveWarning_);
 
     input_ = new QPlainTextEdit(column);
     input_->setObjectName(QStringLiteral("promptInput"));
@@ -415,6 +425,7 @@ void ChatWorkspace::startGeneration() {
         return;
     }
     liveStats_->setText(tr("Processing the prompt…"));
+    liveStatsClock_.invalidate(); // the first chunk shows its numbers at once
     renderTranscript();
     autosaveTimer_->start();
     updateControls();
@@ -479,6 +490,10 @@ void ChatWorkspace::appendStreamText(const TextChunk& chunk) {
         streamCursor_.insertText(chunk.text);
         if (atBottom) bar->setValue(bar->maximum());
     }
+    // The gauge and this line relayout and repaint part of the window; a few times a second is enough
+    // (the final numbers are set when the reply ends).
+    if (liveStatsClock_.isValid() && liveStatsClock_.elapsed() < kLiveStatsIntervalMs) return;
+    liveStatsClock_.start();
     updateGauge(chunk.contextUsed, chunk.contextSize);
     const double seconds = chunk.elapsedMs / 1000.0;
     liveStats_->setText(
@@ -631,11 +646,20 @@ bool ChatWorkspace::autosave() {
                                      QDateTime::currentDateTime()});
     QString error;
     if (!saveConversation(snapshot, autosavePath(), &error)) {
-        autosaveError_ = error;
+        setAutosaveError(error.isEmpty() ? tr("unknown error") : error);
         return false;
     }
-    autosaveError_.clear();
+    setAutosaveError(QString());
     return true;
+}
+
+void ChatWorkspace::setAutosaveError(const QString& error) {
+    if (error == autosaveError_) return;
+    autosaveError_ = error;
+    if (autosaveWarning_ == nullptr) return;
+    autosaveWarning_->setText(tr("⚠ The conversation is not saved: %1").arg(error));
+    autosaveWarning_->setVisible(!error.isEmpty());
+    Q_EMIT autosaveErrorChanged(error);
 }
 
 void ChatWorkspace::restoreAutosave() {
@@ -644,7 +668,7 @@ void ChatWorkspace::restoreAutosave() {
     try {
         conversation_ = loadConversation(path);
     } catch (const std::exception& error) {
-        autosaveError_ = QString::fromStdString(error.what());
+        setAutosaveError(tr("the saved conversation could not be read (%1)").arg(error.what()));
         conversation_ = Conversation{};
         return;
     }

@@ -9,6 +9,7 @@
 #include "ui/chat/conversation.h"
 #include "ui/generation_types.h"
 
+#include <QElapsedTimer>
 #include <QString>
 #include <QTextCursor>
 #include <QWidget>
@@ -35,6 +36,9 @@ class ChatWorkspace : public QWidget {
     Q_OBJECT
 public:
     static constexpr int kAutosaveWhileStreamingMs = 2000;
+    // While a reply streams, the gauge and the "generating…" line change at most this often: each change
+    // costs a relayout and repaint on the GUI thread, which shares the cores with the forward pass.
+    static constexpr int kLiveStatsIntervalMs = 250;
 
     explicit ChatWorkspace(QWidget* parent = nullptr);
     ~ChatWorkspace() override;
@@ -72,6 +76,8 @@ public:
     static QString autosavePath();
     bool autosave();
     QString lastAutosaveError() const { return autosaveError_; }
+    // Shows lastAutosaveError() while it is set; hidden after the next successful save.
+    QLabel* autosaveWarning() const { return autosaveWarning_; }
 
     bool isBusy() const; // loading or generating
     const Conversation& conversation() const { return conversation_; }
@@ -96,6 +102,8 @@ Q_SIGNALS:
     void unloadRequested();    // the card's "Unload" (the window closes the model everywhere)
     void demoModelReady(const QString& path);
     void generationDone(); // a generation ended (finished or failed) and the transcript is final
+    // The autosave started failing (error) or works again (empty).
+    void autosaveErrorChanged(const QString& error);
 
 protected:
     void changeEvent(QEvent* event) override;
@@ -114,6 +122,7 @@ private:
     void showStats(const MessageStats& stats);
     void restoreAutosave();
     void saveSplitter();
+    void setAutosaveError(const QString& error);
 
     GenerationController* generation_ = nullptr;
     Conversation conversation_;
@@ -140,6 +149,8 @@ private:
     QPushButton* exportButton_ = nullptr;
     QProgressBar* contextGauge_ = nullptr;
     QLabel* liveStats_ = nullptr;
+    QLabel* autosaveWarning_ = nullptr;
+    QElapsedTimer liveStatsClock_; // since the gauge and live line were last updated while streaming
     QTimer* autosaveTimer_ = nullptr;
     QMenu* menu_ = nullptr;
     QAction* sendAction_ = nullptr;
