@@ -183,6 +183,31 @@ private Q_SLOTS:
         QVERIFY(shownPath(*window_).endsWith(QStringLiteral("stories260K.gguf")));
         QVERIFY(!window_->isShowingStartPage());
     }
+
+    // File › Close model while a second model loads: the load stops (it does not read the whole file
+    // first), nothing stays loaded, and the window shows the start page.
+    void closeModelDuringALoadCancelsIt() {
+        WB_REQUIRE_MODEL(kStories, stories);
+        WB_REQUIRE_MODEL(kTinyLlama, tiny);
+        openWindow();
+        window_->openModelFile(stories);
+        QVERIFY(waitForModel());
+        LoadGate gate;
+        gate.install(*generation());
+        QSignalSpy cancelled(generation(), &GenerationController::loadCancelled);
+        QSignalSpy unloaded(generation(), &GenerationController::modelUnloaded);
+        window_->openModelFile(tiny);
+        QVERIFY(gate.waitReached());
+        window_->closeModel();
+        gate.release();
+        QVERIFY(unloaded.wait(kTimeoutMs));
+        QCOMPARE(cancelled.count(), 1);
+        QCOMPARE(gate.calls.load(), 1); // stopped at the report during which Close was chosen
+        QVERIFY(!generation()->hasModel());
+        QVERIFY(!generation()->isLoading());
+        QVERIFY(window_->isShowingStartPage());
+        QVERIFY(window_->modelPanel()->model() == nullptr);
+    }
 };
 
 QTEST_MAIN(AppStateTest)

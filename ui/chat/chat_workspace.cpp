@@ -325,6 +325,8 @@ void ChatWorkspace::loadModel(const QString& path) {
 }
 
 void ChatWorkspace::unloadModel() {
+    // Closing while a model loads stops the load at once instead of finishing it only to unload it.
+    if (generation_->canCancelLoad()) generation_->cancelLoad();
     generation_->unloadModel();
 }
 
