@@ -4,6 +4,7 @@
 #include "ui/app_settings.h"
 #include "ui/charts/performance_panel.h"
 #include "ui/chat/chat_workspace.h"
+#include "ui/chat/sampling_panel.h"
 #include "ui/generation_controller.h"
 #include "ui/gguf_drop.h"
 #include "ui/model_controller.h"
@@ -16,6 +17,7 @@
 #endif
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QCloseEvent>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -72,8 +74,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     chat_ = new ChatWorkspace(this);
     workspaces_->insertTab(1, chat_, tr("Chat"));
     GenerationController* generation = chat_->generation();
-    connect(generation, &GenerationController::generationStarted, performancePanel_,
-            &charts::PerformancePanel::reset);
+    connect(generation, &GenerationController::generationStarted, performancePanel_, [this] {
+        performancePanel_->reset();
+        // Else the panel would keep inviting the user to run a generation that is running.
+        if (!chat_->samplingPanel()->telemetryBox()->isChecked())
+            performancePanel_->showNotCharted(
+                tr("This generation is not charted: \"Live performance charts\" is off in the Chat "
+                   "workspace's sampling panel."));
+    });
     // One call per batch (~20 a second), not one per pass.
     connect(generation, &GenerationController::passesReported, performancePanel_,
             [this](const PassBatch& batch) {

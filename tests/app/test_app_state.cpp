@@ -3,19 +3,25 @@
 // load, the model that is really loaded (the Model tab, title and status line go back to it).
 #include "tests/support/test_models.h"
 
+#include "ui/charts/performance_panel.h"
 #include "ui/chat/chat_workspace.h"
 #include "ui/chat/model_card.h"
+#include "ui/chat/sampling_panel.h"
 #include "ui/generation_controller.h"
 #include "ui/main_window.h"
 #include "ui/model_panel.h"
 #include "ui/opened_model.h"
 
+#include <QCheckBox>
 #include <QDir>
 #include <QLabel>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSemaphore>
+#include <QSpinBox>
 #include <QStackedWidget>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -207,6 +213,35 @@ private Q_SLOTS:
         QVERIFY(!generation()->isLoading());
         QVERIFY(window_->isShowingStartPage());
         QVERIFY(window_->modelPanel()->model() == nullptr);
+    }
+
+    // With "Live performance charts" off, the Performance tab says why the run is not charted instead of
+    // inviting the user to run a generation; with them on, it counts the run's passes.
+    void performanceTabSaysWhenChartsAreOff() {
+        WB_REQUIRE_MODEL(kStories, stories);
+        openWindow();
+        window_->openModelFile(stories);
+        QVERIFY(waitForModel());
+        auto* status = window_->performancePanel()->findChild<QLabel*>(QStringLiteral("performanceStatus"));
+        QVERIFY(status != nullptr);
+        SamplingPanel* sampling = chat()->samplingPanel();
+        sampling->maxTokensBox()->setValue(8);
+        for (const bool charts : {false, true}) {
+            sampling->telemetryBox()->setChecked(charts);
+            QSignalSpy done(chat(), &ChatWorkspace::generationDone);
+            chat()->input()->setPlainText(QStringLiteral("Once upon a time"));
+            QVERIFY(chat()->send());
+            QVERIFY(done.wait(kTimeoutMs));
+            window_->workspaces()->setCurrentWidget(window_->performancePanel());
+            QTest::qWait(2 * wb::ui::charts::PerformancePanel::kRefreshIntervalMs);
+            window_->performancePanel()->refreshNow();
+            if (charts) {
+                QVERIFY2(status->text().contains(QStringLiteral("passes")), qPrintable(status->text()));
+            } else {
+                QVERIFY2(status->text().contains(QStringLiteral("not charted")), qPrintable(status->text()));
+            }
+            window_->workspaces()->setCurrentIndex(0);
+        }
     }
 };
 

@@ -175,6 +175,10 @@ void PerformancePanel::reset() {
     status_->setText(tr("Run a generation to see where the time and memory go."));
 }
 
+void PerformancePanel::showNotCharted(const QString& reason) {
+    status_->setText(reason);
+}
+
 void PerformancePanel::markDirty(unsigned what) {
     dirty_ |= what;
     // Coalesce: however fast reports arrive, the charts refresh at most once per interval.

@@ -64,6 +64,8 @@ public Q_SLOTS:
     void onPassesReported(const std::vector<wb::telemetry::PassReport>& passes);
     void onMemoryReported(const wb::telemetry::MemoryReport& memory);
     void reset();
+    // Says why a run is not charted (e.g. live charts were off for it); cleared by the next reset().
+    void showNotCharted(const QString& reason);
     // Refreshes the dirty charts now (the timer calls this).
     void refreshNow();
 
