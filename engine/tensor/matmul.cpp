@@ -143,15 +143,11 @@ void matMulBlock32Avx512(const WeightMatrix& w, const float* x, std::int64_t nTo
         for (std::int64_t t = 0; t < nTokens; ++t)
             for (std::int64_t b = 0; b < nBlocks; ++b) {
                 const ActivationBlock32& block = quantized[static_cast<std::size_t>(t * nBlocks + b)];
-                // Item (chunk, b % 16) pairs blocks b and b + 16 of a 32-block chunk (matmul_avx512.h).
-                const std::int64_t second = (b & 16) != 0 ? 1 : 0;
-                std::int8_t* out = qs.data() + (t * padded + (b / 32) * 32 + (b & 15) * 2) * 32;
-                if (type == avx512::Block32Type::Q4_0) { // p[0..15] q[0..15] p[16..31] q[16..31]
-                    std::memcpy(out + 16 * second, block.qs, 16);
-                    std::memcpy(out + 32 + 16 * second, block.qs + 16, 16);
-                } else {
-                    std::memcpy(out + 32 * second, block.qs, 32);
-                }
+                std::int64_t half = 0;
+                std::int8_t* out = qs.data() + (t * padded + (b / 32) * 32) * 32 +
+                                   avx512::block32ChunkOffset(type, b % 32, half);
+                std::memcpy(out, block.qs, 16);
+                std::memcpy(out + half, block.qs + 16, 16);
                 d[static_cast<std::size_t>(t * padded + b)] = block.d;
                 offset[static_cast<std::size_t>(t * padded + b)] = -bias * blockSum(block);
             }

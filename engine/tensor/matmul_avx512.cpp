@@ -48,46 +48,32 @@ inline __m512i pairReduce32(__m512i a, __m512i b) {
     return _mm512_add_epi32(_mm512_unpacklo_epi32(a, b), _mm512_unpackhi_epi32(a, b));
 }
 
-// p[i] holds row i's dot products for two blocks, four 128-bit lanes of partial sums. With kSplitHalves
-// (Q4_0 layout) block b is lanes 0+2 and b+1 lanes 1+3; otherwise block b is lanes 0+1 and b+1 lanes 2+3.
-// Returns the exact block sums of the 16 rows: first (block b), second (block b+1), row i in lane i.
-template <bool kSplitHalves> inline void reduceRows(const __m512i (&p)[16], __m512i& first, __m512i& second) {
+// p[i] holds item i's dot products for two blocks (the first in 128-bit lanes 0+1, the second in 2+3).
+// Returns the exact block sums of the 16 items: first (their first blocks), second, item i in lane i.
+inline void reduceItems(const __m512i (&p)[16], __m512i& first, __m512i& second) {
     __m512i u[4];
     for (int g = 0; g < 4; ++g) {
         const __m512i t0 = pairReduce32(p[4 * g], p[4 * g + 1]);
         const __m512i t1 = pairReduce32(p[4 * g + 2], p[4 * g + 3]);
-        // Per 128-bit lane: rows 4g..4g+3, each the sum of its 4 int32 lanes there.
+        // Per 128-bit lane: items 4g..4g+3, each the sum of its 4 int32 lanes there.
         u[g] = _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
     }
-    constexpr int kSelA = kSplitHalves ? 0x44 : 0x88; // lanes holding block b's first part / b+1 ...
-    constexpr int kSelB = kSplitHalves ? 0xEE : 0xDD;
-    // w[h]: [rows 8h..8h+3 b, same rows b+1, rows 8h+4..8h+7 b, same rows b+1]
+    // w[h]: [items 8h..8h+3 first, same items second, items 8h+4..8h+7 first, same items second]
     __m512i w[2];
     for (int h = 0; h < 2; ++h)
-        w[h] = _mm512_add_epi32(_mm512_shuffle_i32x4(u[2 * h], u[2 * h + 1], kSelA),
-                                _mm512_shuffle_i32x4(u[2 * h], u[2 * h + 1], kSelB));
+        w[h] = _mm512_add_epi32(_mm512_shuffle_i32x4(u[2 * h], u[2 * h + 1], 0x88),
+                                _mm512_shuffle_i32x4(u[2 * h], u[2 * h + 1], 0xDD));
     first = _mm512_shuffle_i32x4(w[0], w[1], 0x88);
     second = _mm512_shuffle_i32x4(w[0], w[1], 0xDD);
 }
 
-// Weight bytes of blocks `first` and (if hasSecond) `second` of one row as unsigned bytes in the activation
-// layout (Q4_0: first[0..15] second[0..15] first[16..31] second[16..31] as nibbles; Q8_0: w + 128).
-template <Block32Type kType>
-inline __m512i loadItem(const std::uint8_t* first, const std::uint8_t* second, bool hasSecond) {
-    if constexpr (kType == Block32Type::Q4_0) {
-        const __m128i q0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(first + 2));
-        const __m128i q1 =
-            hasSecond ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(second + 2)) : _mm_setzero_si128();
-        const __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(q0), q1, 1);
-        const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(both), _mm256_srli_epi16(both, 4), 1);
-        return _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
-    } else {
-        const __m256i q0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(first + 2));
-        const __m256i q1 = hasSecond ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(second + 2))
-                                     : _mm256_set1_epi8(static_cast<char>(0x80)); // becomes 0 after the xor
-        const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(q0), q1, 1);
-        return _mm512_xor_si512(z, _mm512_set1_epi8(static_cast<char>(0x80))); // w + 128, unsigned
-    }
+// Q8_0 weight bytes of blocks `first` and (if hasSecond) `second` of one row, as w + 128 (unsigned).
+inline __m512i loadItemQ8_0(const std::uint8_t* first, const std::uint8_t* second, bool hasSecond) {
+    const __m256i q0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(first + 2));
+    const __m256i q1 = hasSecond ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(second + 2))
+                                 : _mm256_set1_epi8(static_cast<char>(0x80)); // becomes 0 after the xor
+    const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(q0), q1, 1);
+    return _mm512_xor_si512(z, _mm512_set1_epi8(static_cast<char>(0x80)));
 }
 
 // 64 bytes at p, of which only the first `bytes` are read (masked loads do not fault past a row's end).
@@ -122,28 +108,78 @@ inline __m512i loadScaleWords(const std::uint8_t* chunk, std::int64_t validBlock
     return words;
 }
 
-// One row's chunk of kChunkBlocks blocks (validBlocks of them present): the 32 per-block products
-// float(isum + offset) * (fp16(d_w) * d_a) of quantcombine::addScaled, blocks in lanes, stored to out[0..31].
-// Item i pairs blocks i and i + 16, so the transpose reduction leaves blocks 0..15 and 16..31 in order.
+// Blocks per chunk of the generation kernel (matmul_avx512.h, Block32Token).
 constexpr std::int64_t kChunkBlocks = 32;
 // Software prefetch distance of the generation kernel, bytes (interleaved A/B on Cascade Lake: 2-4 KiB best).
 constexpr std::int64_t kPrefetchAhead = 4096;
-template <Block32Type kType, bool kTail>
-inline void rowChunk(const std::uint8_t* chunk, const std::int8_t* qs, const float* d,
-                     const std::int32_t* offset, std::int64_t validBlocks, float* out) {
-    constexpr std::int64_t kBlockBytes = kType == Block32Type::Q4_0 ? 18 : 34;
+
+// Exact block sums of one Q4_0 row chunk, blocks 0..15 in `first` and 16..31 in `second`. Vector v = 4g + m
+// holds blocks 16g + 4L + m in its 128-bit lanes L: the 16 nibble bytes of 4 blocks fill one register, so
+// one and + one shift unpack 4 blocks, and 8 vectors reduce to the 32 sums in two transpose levels.
+template <bool kTail>
+inline void blockSumsQ4_0(const std::uint8_t* chunk, const std::int8_t* qs, std::int64_t validBlocks,
+                          __m512i& first, __m512i& second) {
+    constexpr std::int64_t kBlockBytes = 18;
+    const __m512i lowNibbles = _mm512_set1_epi8(0x0F);
+    __m512i p[8];
+    for (int v = 0; v < 8; ++v) {
+        const int block0 = 16 * (v / 4) + v % 4; // lane L: block0 + 4L
+        const auto nibbles = [&](int lane) {
+            const std::int64_t block = block0 + 4 * lane;
+            if (kTail && block >= validBlocks) return _mm_setzero_si128();
+            return _mm_loadu_si128(reinterpret_cast<const __m128i*>(chunk + block * kBlockBytes + 2));
+        };
+        __m512i z = _mm512_castsi128_si512(nibbles(0));
+        z = _mm512_inserti32x4(z, nibbles(1), 1);
+        z = _mm512_inserti32x4(z, nibbles(2), 2);
+        z = _mm512_inserti32x4(z, nibbles(3), 3);
+        const __m512i low = _mm512_and_si512(z, lowNibbles);
+        const __m512i high = _mm512_and_si512(_mm512_srli_epi16(z, 4), lowNibbles);
+        const __m512i sum =
+            _mm512_dpbusd_epi32(_mm512_setzero_si512(), low, _mm512_loadu_si512(qs + v * 128));
+        p[v] = _mm512_dpbusd_epi32(sum, high, _mm512_loadu_si512(qs + v * 128 + 64));
+    }
+    __m512i u[2];
+    for (int g = 0; g < 2; ++g) {
+        const __m512i t0 = pairReduce32(p[4 * g], p[4 * g + 1]);
+        const __m512i t1 = pairReduce32(p[4 * g + 2], p[4 * g + 3]);
+        // 128-bit lane L: the 4-dword sums of vectors 4g..4g+3 there, i.e. blocks 16g + 4L + 0..3.
+        u[g] = _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
+    }
+    first = u[0];
+    second = u[1];
+}
+
+// Exact block sums of one Q8_0 row chunk: item i pairs blocks i and i + 16 in one register, and the
+// transpose reduction of the 16 items leaves blocks 0..15 in `first`, 16..31 in `second`.
+template <bool kTail>
+inline void blockSumsQ8_0(const std::uint8_t* chunk, const std::int8_t* qs, std::int64_t validBlocks,
+                          __m512i& first, __m512i& second) {
+    constexpr std::int64_t kBlockBytes = 34;
     __m512i p[kLanes];
     for (int i = 0; i < kLanes; ++i) {
         if (kTail && i >= validBlocks) {
             p[i] = _mm512_setzero_si512();
             continue;
         }
-        const __m512i w = loadItem<kType>(chunk + i * kBlockBytes, chunk + (i + kLanes) * kBlockBytes,
-                                          !kTail || i + kLanes < validBlocks);
+        const __m512i w = loadItemQ8_0(chunk + i * kBlockBytes, chunk + (i + kLanes) * kBlockBytes,
+                                       !kTail || i + kLanes < validBlocks);
         p[i] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w, _mm512_loadu_si512(qs + i * 64));
     }
+    reduceItems(p, first, second);
+}
+
+// One row's chunk of kChunkBlocks blocks (validBlocks of them present): the 32 per-block products
+// float(isum + offset) * (fp16(d_w) * d_a) of quantcombine::addScaled, blocks in lanes, stored to out[0..31].
+template <Block32Type kType, bool kTail>
+inline void rowChunk(const std::uint8_t* chunk, const std::int8_t* qs, const float* d,
+                     const std::int32_t* offset, std::int64_t validBlocks, float* out) {
+    constexpr std::int64_t kBlockBytes = kType == Block32Type::Q4_0 ? 18 : 34;
     __m512i first, second;
-    reduceRows<kType == Block32Type::Q4_0>(p, first, second);
+    if constexpr (kType == Block32Type::Q4_0)
+        blockSumsQ4_0<kTail>(chunk, qs, validBlocks, first, second);
+    else
+        blockSumsQ8_0<kTail>(chunk, qs, validBlocks, first, second);
     const __m512i scaleWords = loadScaleWords<kBlockBytes>(chunk, validBlocks, kTail);
     const __m512 scale0 =
         _mm512_mul_ps(_mm512_cvtph_ps(_mm512_castsi512_si256(scaleWords)), _mm512_loadu_ps(d));

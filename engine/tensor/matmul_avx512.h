@@ -21,15 +21,28 @@ namespace wb::avx512 {
 enum class Block32Type { Q4_0, Q8_0 };
 
 // One token's Q8_0 activations for the generation kernel, in chunks of 32 blocks padded with zero blocks to
-// a whole chunk (paddedBlocks32). Within chunk c, item i (0..15) is 64 bytes at qs + (c * 16 + i) * 64
-// holding blocks p = 32c + i and q = p + 16: for Q4_0 as p[0..15], q[0..15], p[16..31], q[16..31] (the nibble
-// layout), for Q8_0 as p[0..31], q[0..31]. d[b] and offset[b] = -bias * sum(qs of block b) (bias 8 for Q4_0
-// nibbles, 128 for Q8_0 weights shifted to unsigned) are in block order, zero for padding blocks.
+// a whole chunk (paddedBlocks32); chunk c's 1024 bytes start at qs + c * 1024 (block32ChunkOffset gives
+// where a block's bytes go). Q4_0: vector v (0..7) = 128 bytes at v * 128 covers blocks 16 * (v / 4) +
+// v % 4 + 4L (L = 0..3): bytes [16L, 16L + 16) hold that block's values 0..15 and [64 + 16L, ...) its values
+// 16..31 (the nibble layout). Q8_0: item i (0..15) = 64 bytes at i * 64 holding blocks i and i + 16.
+// d[b] and offset[b] = -bias * sum(qs of block b) (bias 8 for Q4_0 nibbles, 128 for Q8_0 weights shifted to
+// unsigned) are in block order, zero for padding blocks.
 struct Block32Token {
     const std::int8_t* qs;
     const float* d;
     const std::int32_t* offset;
 };
+
+// Where block j (0..31) of a chunk goes in Block32Token::qs, relative to the chunk: values 0..15 at the
+// returned offset, values 16..31 at offset + half (Q4_0: 64; Q8_0: 16, i.e. contiguous).
+inline std::int64_t block32ChunkOffset(Block32Type type, std::int64_t j, std::int64_t& half) {
+    if (type == Block32Type::Q4_0) {
+        half = 64;
+        return (4 * (j / 16) + j % 4) * 128 + (j % 16) / 4 * 16;
+    }
+    half = 16;
+    return (j % 16) * 64 + (j / 16) * 32;
+}
 
 // Block count rounded up to the generation kernel's 32-block chunks.
 inline std::int64_t paddedBlocks32(std::int64_t nBlocks) {
