@@ -124,6 +124,10 @@ inline void blockSumsQ4_0(const std::uint8_t* chunk, const std::int8_t* qs, std:
     __m512i p[8];
     for (int v = 0; v < 8; ++v) {
         const int block0 = 16 * (v / 4) + v % 4; // lane L: block0 + 4L
+        if (kTail && block0 >= validBlocks) {    // no block of this vector is present
+            p[v] = _mm512_setzero_si512();
+            continue;
+        }
         const auto nibbles = [&](int lane) {
             const std::int64_t block = block0 + 4 * lane;
             if (kTail && block >= validBlocks) return _mm_setzero_si128();
@@ -228,25 +232,32 @@ void matVecBlock32Impl(const std::uint8_t* weights, std::size_t rowBytes, std::i
     const std::int64_t fullChunks = nBlocks / kChunkBlocks;
     const std::int64_t tailBlocks = nBlocks - fullChunks * kChunkBlocks;
     const std::int64_t stride = (fullChunks + (tailBlocks > 0 ? 1 : 0)) * kChunkBlocks;
+    // A partial last chunk may be read as a whole one when the bytes past the row's end belong to later rows
+    // of this range: their padding lanes get zero activations and are never summed. Only the rows nearer the
+    // range's end than that overrun take the masked (slower) tail path.
+    const std::int64_t overrunRows =
+        tailBlocks > 0
+            ? ((kChunkBlocks - tailBlocks) * kBlockBytes + static_cast<std::int64_t>(rowBytes) - 1) /
+                  static_cast<std::int64_t>(rowBytes)
+            : 0;
     for (std::int64_t r0 = rowBegin; r0 < rowEnd; r0 += kLanes) {
         const int lanes = static_cast<int>(rowEnd - r0 < kLanes ? rowEnd - r0 : kLanes);
         for (int i = 0; i < lanes; ++i) {
             const std::uint8_t* row = weights + static_cast<std::size_t>(r0 + i) * rowBytes;
             float* out = scratch + i * stride;
-            for (std::int64_t c = 0; c < fullChunks; ++c) {
+            for (std::int64_t c = 0; c < fullChunks + (tailBlocks > 0 ? 1 : 0); ++c) {
+                const std::uint8_t* chunk = row + c * kChunkBlocks * kBlockBytes;
                 // The hardware prefetchers alone leave the stream latency-bound; run kPrefetchAhead ahead.
-                const std::uint8_t* ahead = row + c * kChunkBlocks * kBlockBytes + kPrefetchAhead;
-                for (std::int64_t line = 0; line < kChunkBlocks * kBlockBytes; line += 64)
-                    _mm_prefetch(reinterpret_cast<const char*>(ahead + line), _MM_HINT_T0);
-                rowChunk<kType, false>(row + c * kChunkBlocks * kBlockBytes, a.qs + c * kChunkBlocks * 32,
-                                       a.d + c * kChunkBlocks, a.offset + c * kChunkBlocks, kChunkBlocks,
-                                       out + c * kChunkBlocks);
+                const std::int64_t valid = c < fullChunks ? kChunkBlocks : tailBlocks;
+                for (std::int64_t line = 0; line < valid * kBlockBytes; line += 64)
+                    _mm_prefetch(reinterpret_cast<const char*>(chunk + kPrefetchAhead + line), _MM_HINT_T0);
+                if (valid == kChunkBlocks || r0 + i + overrunRows < rowEnd)
+                    rowChunk<kType, false>(chunk, a.qs + c * kChunkBlocks * 32, a.d + c * kChunkBlocks,
+                                           a.offset + c * kChunkBlocks, kChunkBlocks, out + c * kChunkBlocks);
+                else
+                    rowChunk<kType, true>(chunk, a.qs + c * kChunkBlocks * 32, a.d + c * kChunkBlocks,
+                                          a.offset + c * kChunkBlocks, valid, out + c * kChunkBlocks);
             }
-            if (tailBlocks > 0)
-                rowChunk<kType, true>(row + fullChunks * kChunkBlocks * kBlockBytes,
-                                      a.qs + fullChunks * kChunkBlocks * 32, a.d + fullChunks * kChunkBlocks,
-                                      a.offset + fullChunks * kChunkBlocks, tailBlocks,
-                                      out + fullChunks * kChunkBlocks);
         }
         __m512 acc = _mm512_setzero_ps();
         for (std::int64_t b0 = 0; b0 < nBlocks; b0 += kLanes) {
