@@ -136,33 +136,30 @@ void matMulBlock32Avx512(const WeightMatrix& w, const float* x, std::int64_t nTo
     };
 
     if (nTokens < kPanelMinTokens) {
-        const std::int64_t padded = nBlocks + (nBlocks & 1);
+        const std::int64_t padded = avx512::paddedBlocks32(nBlocks);
         std::vector<std::int8_t> qs(static_cast<std::size_t>(nTokens * padded * 32), 0);
-        std::vector<float> d(static_cast<std::size_t>(nTokens * nBlocks));
-        std::vector<std::int32_t> offset(d.size());
+        std::vector<float> d(static_cast<std::size_t>(nTokens * padded), 0.0f);
+        std::vector<std::int32_t> offset(d.size(), 0);
         for (std::int64_t t = 0; t < nTokens; ++t)
             for (std::int64_t b = 0; b < nBlocks; ++b) {
                 const ActivationBlock32& block = quantized[static_cast<std::size_t>(t * nBlocks + b)];
-                std::int8_t* out = qs.data() + (t * padded + (b & ~std::int64_t{1})) * 32;
-                if (type ==
-                    avx512::Block32Type::Q4_0) { // pair layout: b[0..15] b+1[0..15] b[16..31] b+1[16..31]
-                    const std::int64_t half = b & 1;
-                    std::memcpy(out + 16 * half, block.qs, 16);
-                    std::memcpy(out + 32 + 16 * half, block.qs + 16, 16);
-                } else {
-                    std::memcpy(out + 32 * (b & 1), block.qs, 32);
-                }
-                d[static_cast<std::size_t>(t * nBlocks + b)] = block.d;
-                offset[static_cast<std::size_t>(t * nBlocks + b)] = -bias * blockSum(block);
+                std::int64_t half = 0;
+                std::int8_t* out = qs.data() + (t * padded + (b / 32) * 32) * 32 +
+                                   avx512::block32ChunkOffset(type, b % 32, half);
+                std::memcpy(out, block.qs, 16);
+                std::memcpy(out + half, block.qs + 16, 16);
+                d[static_cast<std::size_t>(t * padded + b)] = block.d;
+                offset[static_cast<std::size_t>(t * padded + b)] = -bias * blockSum(block);
             }
         const std::int64_t groups = (w.rows + kRowGroup - 1) / kRowGroup;
         forEachPiece(groups, [&](std::int64_t first, std::int64_t last) {
             const std::int64_t rowBegin = first * kRowGroup, rowEnd = std::min(w.rows, last * kRowGroup);
+            std::vector<float> scratch(static_cast<std::size_t>(kRowGroup * padded), 0.0f);
             for (std::int64_t t = 0; t < nTokens; ++t) {
-                const avx512::Block32Token token{qs.data() + t * padded * 32, d.data() + t * nBlocks,
-                                                 offset.data() + t * nBlocks};
+                const avx512::Block32Token token{qs.data() + t * padded * 32, d.data() + t * padded,
+                                                 offset.data() + t * padded};
                 avx512::matVecBlock32(type, w.data, w.rowBytes, nBlocks, token, rowBegin, rowEnd,
-                                      y + t * w.rows + rowBegin);
+                                      y + t * w.rows + rowBegin, scratch.data());
             }
         });
         return;

@@ -48,98 +48,226 @@ inline __m512i pairReduce32(__m512i a, __m512i b) {
     return _mm512_add_epi32(_mm512_unpacklo_epi32(a, b), _mm512_unpackhi_epi32(a, b));
 }
 
-// p[i] holds row i's dot products for two blocks, four 128-bit lanes of partial sums. With kSplitHalves
-// (Q4_0 layout) block b is lanes 0+2 and b+1 lanes 1+3; otherwise block b is lanes 0+1 and b+1 lanes 2+3.
-// Returns the exact block sums of the 16 rows: first (block b), second (block b+1), row i in lane i.
-template <bool kSplitHalves> inline void reduceRows(const __m512i (&p)[16], __m512i& first, __m512i& second) {
+// p[i] holds item i's dot products for two blocks (the first in 128-bit lanes 0+1, the second in 2+3).
+// Returns the exact block sums of the 16 items: first (their first blocks), second, item i in lane i.
+inline void reduceItems(const __m512i (&p)[16], __m512i& first, __m512i& second) {
     __m512i u[4];
     for (int g = 0; g < 4; ++g) {
         const __m512i t0 = pairReduce32(p[4 * g], p[4 * g + 1]);
         const __m512i t1 = pairReduce32(p[4 * g + 2], p[4 * g + 3]);
-        // Per 128-bit lane: rows 4g..4g+3, each the sum of its 4 int32 lanes there.
+        // Per 128-bit lane: items 4g..4g+3, each the sum of its 4 int32 lanes there.
         u[g] = _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
     }
-    constexpr int kSelA = kSplitHalves ? 0x44 : 0x88; // lanes holding block b's first part / b+1 ...
-    constexpr int kSelB = kSplitHalves ? 0xEE : 0xDD;
-    // w[h]: [rows 8h..8h+3 b, same rows b+1, rows 8h+4..8h+7 b, same rows b+1]
+    // w[h]: [items 8h..8h+3 first, same items second, items 8h+4..8h+7 first, same items second]
     __m512i w[2];
     for (int h = 0; h < 2; ++h)
-        w[h] = _mm512_add_epi32(_mm512_shuffle_i32x4(u[2 * h], u[2 * h + 1], kSelA),
-                                _mm512_shuffle_i32x4(u[2 * h], u[2 * h + 1], kSelB));
+        w[h] = _mm512_add_epi32(_mm512_shuffle_i32x4(u[2 * h], u[2 * h + 1], 0x88),
+                                _mm512_shuffle_i32x4(u[2 * h], u[2 * h + 1], 0xDD));
     first = _mm512_shuffle_i32x4(w[0], w[1], 0x88);
     second = _mm512_shuffle_i32x4(w[0], w[1], 0xDD);
 }
 
-// Weight bytes of blocks b and (if present) b+1 of one row, as unsigned bytes in the activation layout.
-template <Block32Type kType> inline __m512i loadPair(const std::uint8_t* block, bool hasSecond) {
-    if constexpr (kType == Block32Type::Q4_0) {
-        const __m128i q0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2));
-        const __m128i q1 = hasSecond ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 18 + 2))
-                                     : _mm_setzero_si128();
-        const __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(q0), q1, 1);
-        const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(both), _mm256_srli_epi16(both, 4), 1);
-        return _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
-    } else {
-        const __m256i q0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 2));
-        const __m256i q1 = hasSecond ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 34 + 2))
-                                     : _mm256_set1_epi8(static_cast<char>(0x80)); // becomes 0 after the xor
-        const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(q0), q1, 1);
-        return _mm512_xor_si512(z, _mm512_set1_epi8(static_cast<char>(0x80))); // w + 128, unsigned
+// Q8_0 weight bytes of blocks `first` and (if hasSecond) `second` of one row, as w + 128 (unsigned).
+inline __m512i loadItemQ8_0(const std::uint8_t* first, const std::uint8_t* second, bool hasSecond) {
+    const __m256i q0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(first + 2));
+    const __m256i q1 = hasSecond ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(second + 2))
+                                 : _mm256_set1_epi8(static_cast<char>(0x80)); // becomes 0 after the xor
+    const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(q0), q1, 1);
+    return _mm512_xor_si512(z, _mm512_set1_epi8(static_cast<char>(0x80)));
+}
+
+// 64 bytes at p, of which only the first `bytes` are read (masked loads do not fault past a row's end).
+inline __m512i loadUpTo64(const std::uint8_t* p, std::int64_t bytes) {
+    if (bytes >= 64) return _mm512_loadu_si512(p);
+    if (bytes <= 0) return _mm512_setzero_si512();
+    return _mm512_maskz_loadu_epi8((std::uint64_t{1} << bytes) - 1u, p);
+}
+
+// The fp16 scales (first two bytes) of the blocks chunk[0..validBlocks) of one row as 32 words, block j in
+// word j. Scalar gathers cost ~30 cycles each on this CPU class (microcode-mitigated), so each 128-byte
+// window of kPerWindow whole blocks is loaded plainly and its scales picked by one two-register word permute.
+template <std::int64_t kBlockBytes>
+inline __m512i loadScaleWords(const std::uint8_t* chunk, std::int64_t validBlocks, bool tail) {
+    constexpr int kPerWindow = static_cast<int>(126 / kBlockBytes) + 1; // scale words within 128 bytes
+    constexpr int kWindows = (32 + kPerWindow - 1) / kPerWindow;
+    alignas(64) std::uint16_t picks[32];
+    for (int j = 0; j < 32; ++j)
+        picks[j] = static_cast<std::uint16_t>((j % kPerWindow) * (kBlockBytes / 2));
+    const __m512i index = _mm512_load_si512(picks);
+    __m512i words = _mm512_setzero_si512();
+    for (int k = 0; k < kWindows; ++k) {
+        const std::int64_t firstBlock = std::int64_t{k} * kPerWindow;
+        if (tail && firstBlock >= validBlocks) break;
+        const std::uint8_t* window = chunk + firstBlock * kBlockBytes;
+        const std::int64_t bytes = tail ? (validBlocks - firstBlock) * kBlockBytes : 128;
+        const __m512i lo = loadUpTo64(window, bytes), hi = loadUpTo64(window + 64, bytes - 64);
+        const std::uint32_t lanes =
+            static_cast<std::uint32_t>(((std::uint64_t{1} << kPerWindow) - 1u) << firstBlock);
+        words = _mm512_mask_mov_epi16(words, lanes, _mm512_permutex2var_epi16(lo, index, hi));
+    }
+    return words;
+}
+
+// Blocks per chunk of the generation kernel (matmul_avx512.h, Block32Token).
+constexpr std::int64_t kChunkBlocks = 32;
+// Software prefetch distance of the generation kernel, bytes (interleaved A/B on Cascade Lake: 2-4 KiB best).
+constexpr std::int64_t kPrefetchAhead = 4096;
+
+// Exact block sums of one Q4_0 row chunk, blocks 0..15 in `first` and 16..31 in `second`. Vector v = 4g + m
+// holds blocks 16g + 4L + m in its 128-bit lanes L: the 16 nibble bytes of 4 blocks fill one register, so
+// one and + one shift unpack 4 blocks, and 8 vectors reduce to the 32 sums in two transpose levels.
+template <bool kTail>
+inline void blockSumsQ4_0(const std::uint8_t* chunk, const std::int8_t* qs, std::int64_t validBlocks,
+                          __m512i& first, __m512i& second) {
+    constexpr std::int64_t kBlockBytes = 18;
+    const __m512i lowNibbles = _mm512_set1_epi8(0x0F);
+    __m512i p[8];
+    for (int v = 0; v < 8; ++v) {
+        const int block0 = 16 * (v / 4) + v % 4; // lane L: block0 + 4L
+        if (kTail && block0 >= validBlocks) {    // no block of this vector is present
+            p[v] = _mm512_setzero_si512();
+            continue;
+        }
+        const auto nibbles = [&](int lane) {
+            const std::int64_t block = block0 + 4 * lane;
+            if (kTail && block >= validBlocks) return _mm_setzero_si128();
+            return _mm_loadu_si128(reinterpret_cast<const __m128i*>(chunk + block * kBlockBytes + 2));
+        };
+        __m512i z = _mm512_castsi128_si512(nibbles(0));
+        z = _mm512_inserti32x4(z, nibbles(1), 1);
+        z = _mm512_inserti32x4(z, nibbles(2), 2);
+        z = _mm512_inserti32x4(z, nibbles(3), 3);
+        const __m512i low = _mm512_and_si512(z, lowNibbles);
+        const __m512i high = _mm512_and_si512(_mm512_srli_epi16(z, 4), lowNibbles);
+        const __m512i sum =
+            _mm512_dpbusd_epi32(_mm512_setzero_si512(), low, _mm512_loadu_si512(qs + v * 128));
+        p[v] = _mm512_dpbusd_epi32(sum, high, _mm512_loadu_si512(qs + v * 128 + 64));
+    }
+    __m512i u[2];
+    for (int g = 0; g < 2; ++g) {
+        const __m512i t0 = pairReduce32(p[4 * g], p[4 * g + 1]);
+        const __m512i t1 = pairReduce32(p[4 * g + 2], p[4 * g + 3]);
+        // 128-bit lane L: the 4-dword sums of vectors 4g..4g+3 there, i.e. blocks 16g + 4L + 0..3.
+        u[g] = _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
+    }
+    first = u[0];
+    second = u[1];
+}
+
+// Exact block sums of one Q8_0 row chunk: item i pairs blocks i and i + 16 in one register, and the
+// transpose reduction of the 16 items leaves blocks 0..15 in `first`, 16..31 in `second`.
+template <bool kTail>
+inline void blockSumsQ8_0(const std::uint8_t* chunk, const std::int8_t* qs, std::int64_t validBlocks,
+                          __m512i& first, __m512i& second) {
+    constexpr std::int64_t kBlockBytes = 34;
+    __m512i p[kLanes];
+    for (int i = 0; i < kLanes; ++i) {
+        if (kTail && i >= validBlocks) {
+            p[i] = _mm512_setzero_si512();
+            continue;
+        }
+        const __m512i w = loadItemQ8_0(chunk + i * kBlockBytes, chunk + (i + kLanes) * kBlockBytes,
+                                       !kTail || i + kLanes < validBlocks);
+        p[i] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w, _mm512_loadu_si512(qs + i * 64));
+    }
+    reduceItems(p, first, second);
+}
+
+// One row's chunk of kChunkBlocks blocks (validBlocks of them present): the 32 per-block products
+// float(isum + offset) * (fp16(d_w) * d_a) of quantcombine::addScaled, blocks in lanes, stored to out[0..31].
+template <Block32Type kType, bool kTail>
+inline void rowChunk(const std::uint8_t* chunk, const std::int8_t* qs, const float* d,
+                     const std::int32_t* offset, std::int64_t validBlocks, float* out) {
+    constexpr std::int64_t kBlockBytes = kType == Block32Type::Q4_0 ? 18 : 34;
+    __m512i first, second;
+    if constexpr (kType == Block32Type::Q4_0)
+        blockSumsQ4_0<kTail>(chunk, qs, validBlocks, first, second);
+    else
+        blockSumsQ8_0<kTail>(chunk, qs, validBlocks, first, second);
+    const __m512i scaleWords = loadScaleWords<kBlockBytes>(chunk, validBlocks, kTail);
+    const __m512 scale0 =
+        _mm512_mul_ps(_mm512_cvtph_ps(_mm512_castsi512_si256(scaleWords)), _mm512_loadu_ps(d));
+    const __m512 scale1 =
+        _mm512_mul_ps(_mm512_cvtph_ps(_mm512_extracti64x4_epi64(scaleWords, 1)), _mm512_loadu_ps(d + kLanes));
+    const __m512i isum0 = _mm512_add_epi32(first, _mm512_loadu_si512(offset));
+    const __m512i isum1 = _mm512_add_epi32(second, _mm512_loadu_si512(offset + kLanes));
+    _mm512_storeu_ps(out, _mm512_mul_ps(_mm512_cvtepi32_ps(isum0), scale0));
+    _mm512_storeu_ps(out + kLanes, _mm512_mul_ps(_mm512_cvtepi32_ps(isum1), scale1));
+}
+
+// In-register transpose of a 16x16 float tile: in[r] lane c -> out[c] lane r.
+inline void transpose16(const __m512i (&in)[16], __m512i (&out)[16]) {
+    __m512i s[16], q[16];
+    for (int k = 0; k < 8; ++k) {
+        s[2 * k] = _mm512_unpacklo_epi32(in[2 * k], in[2 * k + 1]);
+        s[2 * k + 1] = _mm512_unpackhi_epi32(in[2 * k], in[2 * k + 1]);
+    }
+    // q[4m + j], 128-bit lane L: column 4L + j of rows 4m..4m+3.
+    for (int m = 0; m < 4; ++m) {
+        q[4 * m] = _mm512_unpacklo_epi64(s[4 * m], s[4 * m + 2]);
+        q[4 * m + 1] = _mm512_unpackhi_epi64(s[4 * m], s[4 * m + 2]);
+        q[4 * m + 2] = _mm512_unpacklo_epi64(s[4 * m + 1], s[4 * m + 3]);
+        q[4 * m + 3] = _mm512_unpackhi_epi64(s[4 * m + 1], s[4 * m + 3]);
+    }
+    for (int j = 0; j < 4; ++j) {
+        const __m512i x0 = _mm512_shuffle_i32x4(q[j], q[4 + j], 0x88);
+        const __m512i x1 = _mm512_shuffle_i32x4(q[j], q[4 + j], 0xDD);
+        const __m512i y0 = _mm512_shuffle_i32x4(q[8 + j], q[12 + j], 0x88);
+        const __m512i y1 = _mm512_shuffle_i32x4(q[8 + j], q[12 + j], 0xDD);
+        out[j] = _mm512_shuffle_i32x4(x0, y0, 0x88);
+        out[4 + j] = _mm512_shuffle_i32x4(x1, y1, 0x88);
+        out[8 + j] = _mm512_shuffle_i32x4(x0, y0, 0xDD);
+        out[12 + j] = _mm512_shuffle_i32x4(x1, y1, 0xDD);
     }
 }
 
-// acc[lane] = acc + float(isum) * (fp16(d_w) * d_a), as quantcombine::addScaled per lane.
-inline __m512 addScaledLanes(__m512 acc, __m512i isum, __m512 weightScales, float activationScale) {
-    const __m512 scale = _mm512_mul_ps(weightScales, _mm512_set1_ps(activationScale));
-    return _mm512_add_ps(acc, _mm512_mul_ps(_mm512_cvtepi32_ps(isum), scale));
-}
-
+// Rows are read one after another (one sequential stream per thread, which the hardware prefetchers follow at
+// full bandwidth): pass 1 stores each row's per-block products (blocks in lanes) to `scratch`, pass 2
+// transposes them 16x16 so the in-order block sums run for 16 rows at once.
 template <Block32Type kType>
 void matVecBlock32Impl(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks,
-                       const Block32Token& a, std::int64_t rowBegin, std::int64_t rowEnd, float* y) {
+                       const Block32Token& a, std::int64_t rowBegin, std::int64_t rowEnd, float* y,
+                       float* scratch) {
     constexpr std::int64_t kBlockBytes = kType == Block32Type::Q4_0 ? 18 : 34;
+    const std::int64_t fullChunks = nBlocks / kChunkBlocks;
+    const std::int64_t tailBlocks = nBlocks - fullChunks * kChunkBlocks;
+    const std::int64_t stride = (fullChunks + (tailBlocks > 0 ? 1 : 0)) * kChunkBlocks;
+    // A partial last chunk may be read as a whole one when the bytes past the row's end belong to later rows
+    // of this range: their padding lanes get zero activations and are never summed. Only the rows nearer the
+    // range's end than that overrun take the masked (slower) tail path.
+    const std::int64_t overrunRows =
+        tailBlocks > 0
+            ? ((kChunkBlocks - tailBlocks) * kBlockBytes + static_cast<std::int64_t>(rowBytes) - 1) /
+                  static_cast<std::int64_t>(rowBytes)
+            : 0;
     for (std::int64_t r0 = rowBegin; r0 < rowEnd; r0 += kLanes) {
         const int lanes = static_cast<int>(rowEnd - r0 < kLanes ? rowEnd - r0 : kLanes);
-        const std::uint8_t* rows[kLanes];
-        alignas(64) std::int32_t offsets[kLanes];
-        for (int i = 0; i < kLanes; ++i) {
-            const int row = i < lanes ? i : lanes - 1; // spare lanes repeat the last row, never stored
-            rows[i] = weights + static_cast<std::size_t>(r0 + row) * rowBytes;
-            offsets[i] = static_cast<std::int32_t>(static_cast<std::size_t>(row) * rowBytes);
-        }
-        const __m512i gatherIndex = _mm512_load_si512(offsets);
-        const std::uint8_t* base = weights + static_cast<std::size_t>(r0) * rowBytes;
-        __m512 acc = _mm512_setzero_ps();
-        // The 16 rows are 16 interleaved streams, too many for the hardware prefetchers: while this group
-        // runs, walk the next group's bytes (contiguous) in step with the blocks, one cache line at a time.
-        const std::uint8_t* next = base + kLanes * rowBytes;
-        const std::uint8_t* nextEnd =
-            weights +
-            static_cast<std::size_t>(rowEnd < r0 + 2 * kLanes ? rowEnd : r0 + 2 * kLanes) * rowBytes;
-        const std::int64_t pairs = (nBlocks + 1) / 2;
-        const std::size_t prefetchStep =
-            ((static_cast<std::size_t>(kLanes) * rowBytes / static_cast<std::size_t>(pairs)) + 63) &
-            ~std::size_t{63};
-        for (std::int64_t b = 0; b < nBlocks; b += 2) {
-            const bool hasSecond = b + 1 < nBlocks;
-            for (std::size_t line = 0; line < prefetchStep && next < nextEnd; line += 64, next += 64)
-                _mm_prefetch(reinterpret_cast<const char*>(next), _MM_HINT_T0);
-            const __m512i x = _mm512_loadu_si512(a.qs + b * 32);
-            __m512i p[kLanes];
-            for (int i = 0; i < kLanes; ++i)
-                p[i] = _mm512_dpbusd_epi32(_mm512_setzero_si512(),
-                                           loadPair<kType>(rows[i] + b * kBlockBytes, hasSecond), x);
-            __m512i first, second;
-            reduceRows<kType == Block32Type::Q4_0>(p, first, second);
-            // The fp16 scale is the first two bytes of each block: gather 4 bytes, keep the low half.
-            const __m512i d0 = _mm512_i32gather_epi32(gatherIndex, base + b * kBlockBytes, 1);
-            acc = addScaledLanes(acc, _mm512_add_epi32(first, _mm512_set1_epi32(a.offset[b])),
-                                 _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d0)), a.d[b]);
-            if (hasSecond) {
-                const __m512i d1 = _mm512_i32gather_epi32(gatherIndex, base + (b + 1) * kBlockBytes, 1);
-                acc = addScaledLanes(acc, _mm512_add_epi32(second, _mm512_set1_epi32(a.offset[b + 1])),
-                                     _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d1)), a.d[b + 1]);
+        for (int i = 0; i < lanes; ++i) {
+            const std::uint8_t* row = weights + static_cast<std::size_t>(r0 + i) * rowBytes;
+            float* out = scratch + i * stride;
+            for (std::int64_t c = 0; c < fullChunks + (tailBlocks > 0 ? 1 : 0); ++c) {
+                const std::uint8_t* chunk = row + c * kChunkBlocks * kBlockBytes;
+                // The hardware prefetchers alone leave the stream latency-bound; run kPrefetchAhead ahead.
+                const std::int64_t valid = c < fullChunks ? kChunkBlocks : tailBlocks;
+                for (std::int64_t line = 0; line < valid * kBlockBytes; line += 64)
+                    _mm_prefetch(reinterpret_cast<const char*>(chunk + kPrefetchAhead + line), _MM_HINT_T0);
+                if (valid == kChunkBlocks || r0 + i + overrunRows < rowEnd)
+                    rowChunk<kType, false>(chunk, a.qs + c * kChunkBlocks * 32, a.d + c * kChunkBlocks,
+                                           a.offset + c * kChunkBlocks, kChunkBlocks, out + c * kChunkBlocks);
+                else
+                    rowChunk<kType, true>(chunk, a.qs + c * kChunkBlocks * 32, a.d + c * kChunkBlocks,
+                                          a.offset + c * kChunkBlocks, valid, out + c * kChunkBlocks);
             }
+        }
+        __m512 acc = _mm512_setzero_ps();
+        for (std::int64_t b0 = 0; b0 < nBlocks; b0 += kLanes) {
+            __m512i tile[kLanes], columns[kLanes];
+            for (int i = 0; i < kLanes; ++i) // spare rows repeat the last one, never stored
+                tile[i] = _mm512_loadu_si512(scratch + (i < lanes ? i : lanes - 1) * stride + b0);
+            transpose16(tile, columns);
+            const int count = static_cast<int>(nBlocks - b0 < kLanes ? nBlocks - b0 : kLanes);
+            for (int j = 0; j < count; ++j) // blocks in increasing order, as the portable kernels
+                acc = _mm512_add_ps(acc, _mm512_castsi512_ps(columns[j]));
         }
         _mm512_mask_storeu_ps(y + (r0 - rowBegin), static_cast<__mmask16>((1u << lanes) - 1u), acc);
     }
@@ -159,11 +287,14 @@ inline std::int32_t reduceAdd(__m256i v) {
 } // namespace
 
 void matVecBlock32(Block32Type type, const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks,
-                   const Block32Token& activations, std::int64_t rowBegin, std::int64_t rowEnd, float* y) {
+                   const Block32Token& activations, std::int64_t rowBegin, std::int64_t rowEnd, float* y,
+                   float* scratch) {
     if (type == Block32Type::Q4_0)
-        matVecBlock32Impl<Block32Type::Q4_0>(weights, rowBytes, nBlocks, activations, rowBegin, rowEnd, y);
+        matVecBlock32Impl<Block32Type::Q4_0>(weights, rowBytes, nBlocks, activations, rowBegin, rowEnd, y,
+                                             scratch);
     else
-        matVecBlock32Impl<Block32Type::Q8_0>(weights, rowBytes, nBlocks, activations, rowBegin, rowEnd, y);
+        matVecBlock32Impl<Block32Type::Q8_0>(weights, rowBytes, nBlocks, activations, rowBegin, rowEnd, y,
+                                             scratch);
 }
 
 namespace {

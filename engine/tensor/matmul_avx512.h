@@ -4,9 +4,10 @@
 // the integer block sums and the float block combination of the portable kernels (quant_dot.cpp, blocks in
 // increasing order, no FMA), only spread over SIMD lanes, so results are bit-identical to the portable path.
 //
-// Two kernels, both with 16 weight rows in the 16 lanes:
-//  - generation (one token): rows read straight from the file, each row's block dot products reduced across
-//    lanes by an in-register transpose, so the per-block float combination runs for 16 rows at once;
+// Two kernels, both with 16 weight rows in the 16 lanes for the float combination:
+//  - generation (one token): rows read one after another straight from the file (a sequential stream the
+//    hardware prefetchers follow), each row's block dot products reduced by an in-register transpose into
+//    blocks-in-lanes products, then a 16x16 transpose puts 16 rows in lanes for the in-order block sums;
 //  - prompt batches: each 16-row group repacked once per product (4-byte groups of the 16 rows side by side)
 //    and reused for every token, whose 4-byte groups are broadcast into the dot products; no reductions.
 // The layouts are prepared by matmul.cpp (baseline code) so this file holds only raw-pointer kernels and no
@@ -19,19 +20,40 @@ namespace wb::avx512 {
 // Block-32 weight types with kernels here.
 enum class Block32Type { Q4_0, Q8_0 };
 
-// One token's Q8_0 activations for the rows-in-lanes kernel. qs holds 32 bytes per block, padded to an even
-// block count; for Q4_0 each pair of blocks (b, b+1) is reordered as b[0..15], b+1[0..15], b[16..31],
-// b+1[16..31] to match the nibble layout. offset[b] = -bias * sum(qs of block b) (bias 8 for Q4_0 nibbles,
-// 128 for Q8_0 weights shifted to unsigned).
+// One token's Q8_0 activations for the generation kernel, in chunks of 32 blocks padded with zero blocks to
+// a whole chunk (paddedBlocks32); chunk c's 1024 bytes start at qs + c * 1024 (block32ChunkOffset gives
+// where a block's bytes go). Q4_0: vector v (0..7) = 128 bytes at v * 128 covers blocks 16 * (v / 4) +
+// v % 4 + 4L (L = 0..3): bytes [16L, 16L + 16) hold that block's values 0..15 and [64 + 16L, ...) its values
+// 16..31 (the nibble layout). Q8_0: item i (0..15) = 64 bytes at i * 64 holding blocks i and i + 16.
+// d[b] and offset[b] = -bias * sum(qs of block b) (bias 8 for Q4_0 nibbles, 128 for Q8_0 weights shifted to
+// unsigned) are in block order, zero for padding blocks.
 struct Block32Token {
     const std::int8_t* qs;
     const float* d;
     const std::int32_t* offset;
 };
 
-// y[r - rowBegin] for rows [rowBegin, rowEnd) of a row-major block-32 matrix.
+// Where block j (0..31) of a chunk goes in Block32Token::qs, relative to the chunk: values 0..15 at the
+// returned offset, values 16..31 at offset + half (Q4_0: 64; Q8_0: 16, i.e. contiguous).
+inline std::int64_t block32ChunkOffset(Block32Type type, std::int64_t j, std::int64_t& half) {
+    if (type == Block32Type::Q4_0) {
+        half = 64;
+        return (4 * (j / 16) + j % 4) * 128 + (j % 16) / 4 * 16;
+    }
+    half = 16;
+    return (j % 16) * 64 + (j / 16) * 32;
+}
+
+// Block count rounded up to the generation kernel's 32-block chunks.
+inline std::int64_t paddedBlocks32(std::int64_t nBlocks) {
+    return (nBlocks + 31) / 32 * 32;
+}
+
+// y[r - rowBegin] for rows [rowBegin, rowEnd) of a row-major block-32 matrix. scratch: 16 *
+// paddedBlocks32(nBlocks) floats owned by the calling thread.
 void matVecBlock32(Block32Type type, const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks,
-                   const Block32Token& activations, std::int64_t rowBegin, std::int64_t rowEnd, float* y);
+                   const Block32Token& activations, std::int64_t rowBegin, std::int64_t rowEnd, float* y,
+                   float* scratch);
 
 // Rows in lanes for prompt batches: a group of up to 16 rows repacked once per product so that
 // packed[(b * 8 + k) * 16 + lane] is bytes 4k..4k+3 of row r(lane)'s block b as unsigned bytes (Q4_0 nibbles,

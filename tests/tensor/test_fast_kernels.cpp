@@ -63,6 +63,11 @@ private slots:
         QTest::newRow("q4_0 one row") << int(GgmlType::Q4_0) << 32 * 3 << 1;
         QTest::newRow("q8_0 17 rows") << int(GgmlType::Q8_0) << 32 * 7 << 17;
         QTest::newRow("q4_0 wide") << int(GgmlType::Q4_0) << 32 * 176 << 33;
+        // Generation kernel chunks of 32 blocks: whole chunks only, and whole chunks plus a short tail (read
+        // unmasked when later rows follow, masked for the last rows of a range).
+        QTest::newRow("q4_0 two chunks") << int(GgmlType::Q4_0) << 32 * 64 << 19;
+        QTest::newRow("q4_0 chunk and tail") << int(GgmlType::Q4_0) << 32 * 37 << 50;
+        QTest::newRow("q8_0 chunk and tail") << int(GgmlType::Q8_0) << 32 * 45 << 35;
         QTest::newRow("q4_K") << int(GgmlType::Q4_K) << 256 * 3 << 53;
         QTest::newRow("q6_K") << int(GgmlType::Q6_K) << 256 * 3 << 53;
     }
