@@ -2,8 +2,6 @@
 
 #include <immintrin.h>
 
-#include <cstring>
-
 // The float combination must round exactly like the portable kernels: a multiply and an add, never one FMA.
 #if defined(__clang__)
 #pragma clang fp contract(off)
@@ -23,10 +21,13 @@ constexpr int kLanes = 16;
 constexpr float kMagic = 12582912.0f;
 static_assert(kBlock32SumStart == 0x4B400000);
 
-inline __m512i broadcast4(const std::int8_t* p) {
-    std::int32_t v;
-    std::memcpy(&v, p, 4);
-    return _mm512_set1_epi32(v); // folds into the dot product as an embedded broadcast
+// acc + dot(w, the 4 bytes at p broadcast), the broadcast embedded in the instruction: GCC 12 emits a
+// separate vpbroadcastd for _mm512_set1_epi32, one more front-end slot per dot product.
+inline __m512i dotBroadcast(__m512i acc, __m512i w, const std::int8_t* p) {
+    __asm__("vpdpbusd %2%{1to16%}, %1, %0"
+            : "+v"(acc)
+            : "v"(w), "m"(*reinterpret_cast<const std::int32_t*>(p)));
+    return acc;
 }
 
 // kTokens tokens against one packed 16-row group. Lane L holds row r(L) = 4 * (L % 4) + L / 4 (the packing
@@ -57,8 +58,8 @@ void tile(const std::int32_t* packed, const float* scales, std::int64_t nBlocks,
             const __m512i w1 = _mm512_loadu_si512(w + (k + 1) * kLanes);
 #pragma GCC unroll 8
             for (int t = 0; t < kTokens; ++t) {
-                even[t] = _mm512_dpbusd_epi32(even[t], w0, broadcast4(qs + 32 * t + 4 * k));
-                odd[t] = _mm512_dpbusd_epi32(odd[t], w1, broadcast4(qs + 32 * t + 4 * k + 4));
+                even[t] = dotBroadcast(even[t], w0, qs + 32 * t + 4 * k);
+                odd[t] = dotBroadcast(odd[t], w1, qs + 32 * t + 4 * k + 4);
             }
         }
         const __m512 weightScales = _mm512_loadu_ps(scales + b * kLanes);
