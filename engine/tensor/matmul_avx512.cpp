@@ -215,13 +215,14 @@ void packBlock32Rows16(Block32Type type, const std::uint8_t* firstRow, std::size
     alignas(64) std::int32_t offsets[kLanes];
     for (int p = 0; p < kLanes; ++p)
         offsets[p] = static_cast<std::int32_t>(rowPointers[laneRows[p]] - firstRow);
-    const __m512i index = _mm512_load_si512(offsets);
     const __m512i lowMask = _mm512_set1_epi8(0x0F);
     const std::size_t blockBytes = type == Block32Type::Q4_0 ? 18 : 34;
     for (std::int64_t b = 0; b < nBlocks; ++b, packed += 8 * kLanes, scales += kLanes) {
         const std::size_t at = static_cast<std::size_t>(b) * blockBytes;
-        const __m512i d = _mm512_i32gather_epi32(index, firstRow + at, 1);
-        _mm512_storeu_ps(scales, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d)));
+        alignas(32) std::uint16_t d[kLanes];
+        for (int p = 0; p < kLanes; ++p)
+            std::memcpy(d + p, firstRow + offsets[p] + at, 2);
+        _mm512_storeu_ps(scales, _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(d))));
         __m512i z[4], words[4];
         loadRowChunks(rowPointers, at + 2, z);
         transposeGroups(z, words);
