@@ -5,6 +5,7 @@
 #include "engine/tensor/float_dot.h"
 #include "engine/tensor/fp16.h"
 #include "engine/tensor/matmul_avx512.h"
+#include "engine/tensor/matmul_block32_tiles_avx512.h"
 #include "engine/tensor/matmul_kquant.h"
 #include "engine/tensor/quant_dot.h"
 
@@ -166,10 +167,22 @@ void matMulBlock32Avx512(const WeightMatrix& w, const float* x, std::int64_t nTo
     }
 
     // Rows in lanes for batches: each 16-row group is repacked once (L1/L2-sized) and reused for every
-    // token; the tokens' 4-byte groups are broadcast from the quantized blocks as they are.
-    std::vector<std::int32_t> offsets(static_cast<std::size_t>(nTokens * nBlocks));
-    for (std::size_t i = 0; i < offsets.size(); ++i)
-        offsets[i] = -bias * blockSum(quantized[i]);
+    // token; the tokens' blocks are interleaved by tiles of 8 tokens so that a tile reads one stream.
+    const std::size_t entries = static_cast<std::size_t>(nTokens * nBlocks);
+    std::vector<std::int8_t> tileQs(entries * 32);
+    std::vector<float> tileD(entries);
+    std::vector<std::int32_t> tileOffset(entries);
+    forEachPiece(nTokens, [&](std::int64_t first, std::int64_t last) {
+        for (std::int64_t t = first; t < last; ++t)
+            for (std::int64_t b = 0; b < nBlocks; ++b) {
+                const ActivationBlock32& block = quantized[static_cast<std::size_t>(t * nBlocks + b)];
+                const auto i = static_cast<std::size_t>(avx512::block32TileIndex(t, b, nBlocks, nTokens));
+                std::memcpy(tileQs.data() + 32 * i, block.qs, 32);
+                tileD[i] = block.d;
+                tileOffset[i] = avx512::kBlock32SumStart - bias * blockSum(block);
+            }
+    });
+    const avx512::Block32TokenTiles tiles{tileQs.data(), tileD.data(), tileOffset.data()};
     const std::int64_t groups = (w.rows + kRowGroup - 1) / kRowGroup;
     forEachPiece(groups, [&](std::int64_t first, std::int64_t last) {
         std::vector<std::int32_t> packed(static_cast<std::size_t>(nBlocks * 8 * kRowGroup));
@@ -181,10 +194,9 @@ void matMulBlock32Avx512(const WeightMatrix& w, const float* x, std::int64_t nTo
                                       scales.data());
             const std::int64_t nextRows =
                 std::min(kRowGroup, std::max<std::int64_t>(0, w.rows - row0 - kRowGroup));
-            avx512::matMulBlock32Packed(packed.data(), scales.data(), nBlocks, rows, quantized.data(),
-                                        offsets.data(), nTokens, y + row0, w.rows,
-                                        g + 1 < last ? w.rowData(row0 + kRowGroup) : nullptr,
-                                        static_cast<std::size_t>(nextRows) * w.rowBytes);
+            avx512::matMulBlock32Tiles(packed.data(), scales.data(), nBlocks, rows, tiles, nTokens, y + row0,
+                                       w.rows, g + 1 < last ? w.rowData(row0 + kRowGroup) : nullptr,
+                                       static_cast<std::size_t>(nextRows) * w.rowBytes);
         }
     });
 }

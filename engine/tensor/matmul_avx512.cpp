@@ -346,13 +346,14 @@ void packBlock32Rows16(Block32Type type, const std::uint8_t* firstRow, std::size
     alignas(64) std::int32_t offsets[kLanes];
     for (int p = 0; p < kLanes; ++p)
         offsets[p] = static_cast<std::int32_t>(rowPointers[laneRows[p]] - firstRow);
-    const __m512i index = _mm512_load_si512(offsets);
     const __m512i lowMask = _mm512_set1_epi8(0x0F);
     const std::size_t blockBytes = type == Block32Type::Q4_0 ? 18 : 34;
     for (std::int64_t b = 0; b < nBlocks; ++b, packed += 8 * kLanes, scales += kLanes) {
         const std::size_t at = static_cast<std::size_t>(b) * blockBytes;
-        const __m512i d = _mm512_i32gather_epi32(index, firstRow + at, 1);
-        _mm512_storeu_ps(scales, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d)));
+        alignas(32) std::uint16_t d[kLanes];
+        for (int p = 0; p < kLanes; ++p)
+            std::memcpy(d + p, firstRow + offsets[p] + at, 2);
+        _mm512_storeu_ps(scales, _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(d))));
         __m512i z[4], words[4];
         loadRowChunks(rowPointers, at + 2, z);
         transposeGroups(z, words);
@@ -371,106 +372,6 @@ void packBlock32Rows16(Block32Type type, const std::uint8_t* firstRow, std::size
             for (int m = 0; m < 4; ++m)
                 _mm512_storeu_si512(packed + (m + 4) * kLanes, _mm512_xor_si512(words[m], flip));
         }
-    }
-}
-
-namespace {
-
-// kTokens tokens against one packed 16-row group: kTokens accumulators of 16 rows; per block the 8 weight
-// vectors are loaded once and each token's 4-byte groups come in as embedded broadcasts.
-template <int kTokens>
-void packedTile(const std::int32_t* packed, const float* scales, std::int64_t nBlocks, __mmask16 valid,
-                const ActivationBlock32* activations, const std::int32_t* offsets, std::int64_t nBlocksStride,
-                float* y, std::int64_t yStride, const std::uint8_t* prefetch, std::size_t prefetchStep) {
-    __m512 acc[kTokens];
-#pragma GCC unroll 8
-    for (int t = 0; t < kTokens; ++t)
-        acc[t] = _mm512_setzero_ps();
-    const ActivationBlock32* tokens[kTokens];
-    const std::int32_t* tokenOffsets[kTokens];
-#pragma GCC unroll 8
-    for (int t = 0; t < kTokens; ++t) {
-        tokens[t] = activations + t * nBlocksStride;
-        tokenOffsets[t] = offsets + t * nBlocksStride;
-    }
-    for (std::int64_t b = 0; b < nBlocks; ++b) {
-        if (prefetch != nullptr) // the next group's weights, spread over this tile's blocks
-            for (std::size_t line = 0; line < prefetchStep; line += 64)
-                _mm_prefetch(reinterpret_cast<const char*>(prefetch + b * prefetchStep + line), _MM_HINT_T0);
-        // Tokens innermost: kTokens independent dot-product chains overlap in the pipeline.
-        __m512i isum[kTokens];
-#pragma GCC unroll 8
-        for (int t = 0; t < kTokens; ++t)
-            isum[t] = _mm512_set1_epi32(tokenOffsets[t][b]);
-#pragma GCC unroll 8
-        for (int k = 0; k < 8; ++k) {
-            const __m512i w = _mm512_loadu_si512(packed + (b * 8 + k) * kLanes);
-#pragma GCC unroll 8
-            for (int t = 0; t < kTokens; ++t) // load-and-broadcast, folded into the dot product
-                isum[t] = _mm512_dpbusd_epi32(
-                    isum[t], w, _mm512_broadcastd_epi32(_mm_loadu_si32(tokens[t][b].qs + 4 * k)));
-        }
-        const __m512 weightScales = _mm512_loadu_ps(scales + b * kLanes);
-#pragma GCC unroll 8
-        for (int t = 0; t < kTokens; ++t) {
-            // acc + float(isum) * (d_w * d_a), as quantcombine::addScaled per lane.
-            const __m512 scale = _mm512_mul_ps(weightScales, _mm512_set1_ps(tokens[t][b].d));
-            acc[t] = _mm512_add_ps(acc[t], _mm512_mul_ps(_mm512_cvtepi32_ps(isum[t]), scale));
-        }
-    }
-    const __m512i rowOrder = packedLaneRows();
-    for (int t = 0; t < kTokens; ++t)
-        _mm512_mask_storeu_ps(y + t * yStride, valid,
-                              _mm512_maskz_permutexvar_ps(static_cast<__mmask16>(0xFFFF), rowOrder, acc[t]));
-}
-
-} // namespace
-
-void matMulBlock32Packed(const std::int32_t* packed, const float* scales, std::int64_t nBlocks,
-                         std::int32_t rows, const void* activations, const std::int32_t* offsets,
-                         std::int64_t nTokens, float* y, std::int64_t yStride, const std::uint8_t* prefetch,
-                         std::size_t prefetchBytes) {
-    const auto* a = static_cast<const ActivationBlock32*>(activations);
-    const auto valid = static_cast<__mmask16>((1u << rows) - 1u);
-    // Lines of the next group to fetch per block, during the first tile only.
-    const std::size_t prefetchStep =
-        prefetch == nullptr ? 0
-                            : ((prefetchBytes / static_cast<std::size_t>(nBlocks)) + 63) & ~std::size_t{63};
-    constexpr int kTile = 8;
-    std::int64_t t = 0;
-    for (; t + kTile <= nTokens; t += kTile) {
-        packedTile<kTile>(packed, scales, nBlocks, valid, a + t * nBlocks, offsets + t * nBlocks, nBlocks,
-                          y + t * yStride, yStride, prefetch, prefetchStep);
-        prefetch = nullptr;
-    }
-    const auto rest = static_cast<int>(nTokens - t);
-    const ActivationBlock32* at = a + t * nBlocks;
-    const std::int32_t* ot = offsets + t * nBlocks;
-    float* yt = y + t * yStride;
-    switch (rest) {
-    case 7:
-        packedTile<7>(packed, scales, nBlocks, valid, at, ot, nBlocks, yt, yStride, prefetch, prefetchStep);
-        break;
-    case 6:
-        packedTile<6>(packed, scales, nBlocks, valid, at, ot, nBlocks, yt, yStride, prefetch, prefetchStep);
-        break;
-    case 5:
-        packedTile<5>(packed, scales, nBlocks, valid, at, ot, nBlocks, yt, yStride, prefetch, prefetchStep);
-        break;
-    case 4:
-        packedTile<4>(packed, scales, nBlocks, valid, at, ot, nBlocks, yt, yStride, prefetch, prefetchStep);
-        break;
-    case 3:
-        packedTile<3>(packed, scales, nBlocks, valid, at, ot, nBlocks, yt, yStride, prefetch, prefetchStep);
-        break;
-    case 2:
-        packedTile<2>(packed, scales, nBlocks, valid, at, ot, nBlocks, yt, yStride, prefetch, prefetchStep);
-        break;
-    case 1:
-        packedTile<1>(packed, scales, nBlocks, valid, at, ot, nBlocks, yt, yStride, prefetch, prefetchStep);
-        break;
-    default:
-        break;
     }
 }
 

@@ -9,7 +9,8 @@
 //    hardware prefetchers follow), each row's block dot products reduced by an in-register transpose into
 //    blocks-in-lanes products, then a 16x16 transpose puts 16 rows in lanes for the in-order block sums;
 //  - prompt batches: each 16-row group repacked once per product (4-byte groups of the 16 rows side by side)
-//    and reused for every token, whose 4-byte groups are broadcast into the dot products; no reductions.
+//    and reused for every token, whose 4-byte groups are broadcast into the dot products; no reductions
+//    (the token tiles are in matmul_block32_tiles_avx512.h).
 // The layouts are prepared by matmul.cpp (baseline code) so this file holds only raw-pointer kernels and no
 // std/tbb templates whose AVX-512 instantiations the linker could pick for baseline callers.
 #include <cstddef>
@@ -58,20 +59,10 @@ void matVecBlock32(Block32Type type, const std::uint8_t* weights, std::size_t ro
 // Rows in lanes for prompt batches: a group of up to 16 rows repacked once per product so that
 // packed[(b * 8 + k) * 16 + lane] is bytes 4k..4k+3 of row r(lane)'s block b as unsigned bytes (Q4_0 nibbles,
 // Q8_0 + 128), scales[b * 16 + lane] its fp16 scale as float, with r(lane) = 4 * (lane % 4) + lane / 4 (the
-// order of an in-register transpose; matMulBlock32Packed undoes it). Spare rows (rows < 16) repeat the last.
+// order of an in-register transpose; matMulBlock32Tiles undoes it). Spare rows (rows < 16) repeat the last.
 // packed must hold nBlocks * 128 int32, scales nBlocks * 16 floats.
 void packBlock32Rows16(Block32Type type, const std::uint8_t* firstRow, std::size_t rowBytes,
                        std::int64_t nBlocks, std::int32_t rows, std::int32_t* packed, float* scales);
-
-// Products of a packed 16-row group with nTokens tokens' activations: `activations` is the tokens'
-// ActivationBlock32 array (activation_quant.h, nBlocks per token, natural order), offsets[t * nBlocks + b] =
-// -bias * sum(qs) as for Block32Token. Each token's bytes are broadcast from memory into the dot products,
-// so nothing is reduced across lanes. Writes y[t * yStride + row] for rows < `rows`. While it runs it
-// software-prefetches prefetchBytes from `prefetch` (the next group's weights; nullptr for none).
-void matMulBlock32Packed(const std::int32_t* packed, const float* scales, std::int64_t nBlocks,
-                         std::int32_t rows, const void* activations, const std::int32_t* offsets,
-                         std::int64_t nTokens, float* y, std::int64_t yStride, const std::uint8_t* prefetch,
-                         std::size_t prefetchBytes);
 
 // Quantizes n values (a multiple of 32) to ActivationBlock32 (activation_quant.h) exactly as
 // quantizeActivationsQ8_0 does, bit for bit: the same amax, d, 1/d, round-half-even and fp16 roundings.
