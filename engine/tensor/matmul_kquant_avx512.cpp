@@ -387,15 +387,16 @@ void matVecQ45K(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t 
                     hi23 = _mm512_or_si512(hi23, _mm512_and_si512(_mm512_slli_epi16(qhB, 3), bit4));
                 }
                 const std::int8_t* x = reordered + b * 256;
-                __m512i acc = _mm512_dpwssd_epi32(_mm512_setzero_si512(),
-                                                  _mm512_maddubs_epi16(lo01, _mm512_loadu_si512(x)),
-                                                  _mm512_shuffle_epi8(sm, idxA));
-                acc = _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(hi01, _mm512_loadu_si512(x + 64)),
-                                          _mm512_shuffle_epi8(sm, idxB));
-                acc = _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(lo23, _mm512_loadu_si512(x + 128)),
-                                          _mm512_shuffle_epi8(sm, idxC));
-                acc = _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(hi23, _mm512_loadu_si512(x + 192)),
-                                          _mm512_shuffle_epi8(sm, idxD));
+                // Two chains (int32 sums are exact in any order): half the vpdpwssd latency per block.
+                const __m512i acc0 = _mm512_dpwssd_epi32(
+                    _mm512_madd_epi16(_mm512_maddubs_epi16(lo01, _mm512_loadu_si512(x)),
+                                      _mm512_shuffle_epi8(sm, idxA)),
+                    _mm512_maddubs_epi16(lo23, _mm512_loadu_si512(x + 128)), _mm512_shuffle_epi8(sm, idxC));
+                const __m512i acc1 = _mm512_dpwssd_epi32(
+                    _mm512_madd_epi16(_mm512_maddubs_epi16(hi01, _mm512_loadu_si512(x + 64)),
+                                      _mm512_shuffle_epi8(sm, idxB)),
+                    _mm512_maddubs_epi16(hi23, _mm512_loadu_si512(x + 192)), _mm512_shuffle_epi8(sm, idxD));
+                const __m512i acc = _mm512_add_epi32(acc0, acc1);
                 const __m256i isum8 =
                     _mm256_add_epi32(_mm512_castsi512_si256(acc), _mm512_extracti64x4_epi64(acc, 1));
                 const __m256i mins =
@@ -471,7 +472,7 @@ void matVecQ6K(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t n
                 const __m512i sc = _mm512_castsi256_si512(sc16);
                 const __m512i scHalf[2] = {_mm512_shuffle_i32x4(sc, sc, 0x00),
                                            _mm512_shuffle_i32x4(sc, sc, 0x55)};
-                __m512i acc = _mm512_setzero_si512();
+                __m512i chain[2]; // level01 / level23 products, two chains (exact int32 sums in any order)
                 for (int h = 0; h < 2; ++h) {
                     const __m512i low = _mm512_loadu_si512(block + 64 * h);
                     const __m256i high =
@@ -485,11 +486,16 @@ void matVecQ6K(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t n
                         _mm512_and_si512(_mm512_srli_epi16(low, 4), lowMask),
                         _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(high01, 4), twoBits), 4));
                     const std::int8_t* x = a[b].qs + 128 * h;
-                    acc = _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(level01, _mm512_loadu_si512(x)),
-                                              _mm512_shuffle_epi8(scHalf[h], wordOf[0]));
-                    acc = _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(level23, _mm512_loadu_si512(x + 64)),
-                                              _mm512_shuffle_epi8(scHalf[h], wordOf[1]));
+                    const __m512i pairs01 = _mm512_maddubs_epi16(level01, _mm512_loadu_si512(x));
+                    const __m512i pairs23 = _mm512_maddubs_epi16(level23, _mm512_loadu_si512(x + 64));
+                    const __m512i scale01 = _mm512_shuffle_epi8(scHalf[h], wordOf[0]);
+                    const __m512i scale23 = _mm512_shuffle_epi8(scHalf[h], wordOf[1]);
+                    chain[0] = h == 0 ? _mm512_madd_epi16(pairs01, scale01)
+                                      : _mm512_dpwssd_epi32(chain[0], pairs01, scale01);
+                    chain[1] = h == 0 ? _mm512_madd_epi16(pairs23, scale23)
+                                      : _mm512_dpwssd_epi32(chain[1], pairs23, scale23);
                 }
+                const __m512i acc = _mm512_add_epi32(chain[0], chain[1]);
                 const __m256i correction =
                     _mm256_madd_epi16(sc16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[b].bsums)));
                 const __m256i total = _mm256_sub_epi32(
