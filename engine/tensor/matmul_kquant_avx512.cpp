@@ -19,6 +19,7 @@
 #ifndef WB_KQ_PREFETCH_ROWS
 #define WB_KQ_PREFETCH_ROWS 16
 #endif
+// Build-time knobs for A/B runs (-DWB_KQ_PREFETCH_HINT=_MM_HINT_T1 was slower than T0 on the Q4_K_M file).
 #ifndef WB_KQ_PREFETCH_HINT
 #define WB_KQ_PREFETCH_HINT _MM_HINT_T0
 #endif
