@@ -201,34 +201,6 @@ void matMulBlock32Avx512(const WeightMatrix& w, const float* x, std::int64_t nTo
     });
 }
 
-void matMulKQuantAvx512(const WeightMatrix& w, const float* x, std::int64_t nTokens, float* y) {
-    const std::int64_t nBlocks = w.cols / blocks::kQK_K;
-    std::vector<blocks::BlockQ8_K> activations(static_cast<std::size_t>(nBlocks * nTokens));
-    forEachPiece(nTokens, [&](std::int64_t first, std::int64_t last) {
-        for (std::int64_t t = first; t < last; ++t)
-            quantizeActivationsQ8_K(x + t * w.cols, activations.data() + t * nBlocks, w.cols);
-    });
-    if (w.type == GgmlType::Q4_K) // sub-blocks 2g and 2g+1 come from one byte: pair their activations
-        for (auto& block : activations) {
-            std::int8_t reordered[blocks::kQK_K];
-            for (int g = 0; g < 2; ++g) {
-                std::memcpy(reordered + 128 * g, block.qs + 128 * g, 32);
-                std::memcpy(reordered + 128 * g + 32, block.qs + 128 * g + 64, 32);
-                std::memcpy(reordered + 128 * g + 64, block.qs + 128 * g + 32, 32);
-                std::memcpy(reordered + 128 * g + 96, block.qs + 128 * g + 96, 32);
-            }
-            std::memcpy(block.qs, reordered, sizeof(reordered));
-        }
-    const auto kernel = w.type == GgmlType::Q4_K ? avx512::matVecQ4_K : avx512::matVecQ6_K;
-    const std::int64_t groups = (w.rows + kRowGroup - 1) / kRowGroup;
-    forEachPiece(groups, [&](std::int64_t first, std::int64_t last) {
-        const std::int64_t rowBegin = first * kRowGroup, rowEnd = std::min(w.rows, last * kRowGroup);
-        for (std::int64_t t = 0; t < nTokens; ++t)
-            kernel(w.data, w.rowBytes, nBlocks, activations.data() + t * nBlocks, rowBegin, rowEnd,
-                   y + t * w.rows + rowBegin);
-    });
-}
-
 // True when an AVX-512 kernel computed the product.
 bool matMulFast(const WeightMatrix& w, const float* x, std::int64_t nTokens, float* y) {
     if (!fastKernelsEnabled()) return false;
@@ -239,9 +211,8 @@ bool matMulFast(const WeightMatrix& w, const float* x, std::int64_t nTokens, flo
         return true;
     case GgmlType::Q4_K:
     case GgmlType::Q5_K:
-    case GgmlType::Q6_K: // matmul_kquant.cpp; the per-row kernels remain as fallback
-        if (!matMulKQuantAvx512Tiled(w, x, nTokens, y)) matMulKQuantAvx512(w, x, nTokens, y);
-        return true;
+    case GgmlType::Q6_K: // matmul_kquant.cpp
+        return matMulKQuantAvx512Tiled(w, x, nTokens, y);
     default:
         return false;
     }

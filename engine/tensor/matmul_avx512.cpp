@@ -23,23 +23,6 @@ using namespace blocks;
 
 constexpr int kLanes = 16;
 
-inline float halfToFloat(std::uint16_t h) {
-    return _cvtsh_ss(h);
-}
-
-// Inline copies of quantcombine::addSuperBlock / addSuperBlockSymmetric (same operations in the same order;
-// this file is compiled without FMA contraction), so the per-super-block combination costs no calls.
-inline float addSuperBlockInline(float sum, std::int32_t isum, std::int32_t minSum, std::uint16_t weightD,
-                                 std::uint16_t weightDmin, float activationD) {
-    const float d = activationD * halfToFloat(weightD);
-    const float dmin = activationD * halfToFloat(weightDmin);
-    return sum + (d * static_cast<float>(isum) - dmin * static_cast<float>(minSum));
-}
-inline float addSuperBlockSymmetricInline(float sum, std::int32_t isum, std::uint16_t weightD,
-                                          float activationD) {
-    return sum + halfToFloat(weightD) * activationD * static_cast<float>(isum);
-}
-
 // --- rows in lanes -------------------------------------------------------------------------------------
 
 // Sums groups of 4 int32 lanes of two row vectors: per 128-bit lane the result is
@@ -273,17 +256,6 @@ void matVecBlock32Impl(const std::uint8_t* weights, std::size_t rowBytes, std::i
     }
 }
 
-// --- K-quants, one row at a time -----------------------------------------------------------------------
-
-inline std::int32_t reduceAdd(__m512i v) {
-    return _mm512_reduce_add_epi32(v);
-}
-inline std::int32_t reduceAdd(__m256i v) {
-    const __m128i sum128 = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    const __m128i sum64 = _mm_add_epi32(sum128, _mm_unpackhi_epi64(sum128, sum128));
-    return _mm_cvtsi128_si32(_mm_add_epi32(sum64, _mm_shuffle_epi32(sum64, 1)));
-}
-
 } // namespace
 
 void matVecBlock32(Block32Type type, const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks,
@@ -396,130 +368,6 @@ void quantizeActivationsQ8_0(const float* x, void* blocks, std::int64_t n) {
         constexpr int kRound = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
         block.d = _cvtsh_ss(_cvtss_sh(d, kRound));
         block.s = _cvtsh_ss(_cvtss_sh(d * static_cast<float>(sum), kRound));
-    }
-}
-
-// Q4_K: per super-block isum = sum_j scale_j * (q_j . a_j) over 8 sub-blocks of 32, minSum = sum_j min_j *
-// (bsum_2j + bsum_2j+1), combined by quantcombine::addSuperBlock exactly as the portable kernel.
-void matVecQ4_K(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks, const void* q8k,
-                std::int64_t rowBegin, std::int64_t rowEnd, float* y) {
-    const auto* a = static_cast<const BlockQ8_K*>(q8k);
-    const __m512i lowMask = _mm512_set1_epi8(0x0F);
-    // Sub-block of each int32 lane of the four dot products (lo/hi nibbles of two 64-byte halves).
-    const __m512i pick0 = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2);
-    const __m512i pick1 = _mm512_setr_epi32(1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3);
-    const __m512i pick2 = _mm512_setr_epi32(4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6);
-    const __m512i pick3 = _mm512_setr_epi32(5, 5, 5, 5, 5, 5, 5, 5, 7, 7, 7, 7, 7, 7, 7, 7);
-    for (std::int64_t r = rowBegin; r < rowEnd; ++r) {
-        const std::uint8_t* row = weights + static_cast<std::size_t>(r) * rowBytes;
-        float sum = 0.0f;
-        for (std::int64_t b = 0; b < nBlocks; ++b) {
-            const std::uint8_t* block = row + b * static_cast<std::int64_t>(sizeof(BlockQ4_K));
-            std::uint16_t d, dmin;
-            std::memcpy(&d, block, 2);
-            std::memcpy(&dmin, block + 2, 2);
-            // The 8 six-bit scales (bytes 0..7) and mins (8..15), unpacked as get_scale_min_k4 defines them.
-            std::uint32_t packed[3];
-            std::memcpy(packed, block + 4, 12);
-            constexpr std::uint32_t kLow6 = 0x3f3f3f3f, kLow4 = 0x0f0f0f0f, kLow2 = 0x03030303;
-            std::uint32_t unpacked[4];
-            unpacked[0] = packed[0] & kLow6;
-            unpacked[1] = (packed[2] & kLow4) | (((packed[0] >> 6) & kLow2) << 4);
-            unpacked[2] = packed[1] & kLow6;
-            unpacked[3] = ((packed[2] >> 4) & kLow4) | (((packed[1] >> 6) & kLow2) << 4);
-            const __m512i scales =
-                _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(unpacked)));
-            const __m512i q01 = _mm512_loadu_si512(block + 16);
-            const __m512i q23 = _mm512_loadu_si512(block + 16 + 64);
-            const std::int8_t* x = a[b].qs;
-            __m512i isum =
-                _mm512_mullo_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(q01, lowMask),
-                                                       _mm512_loadu_si512(x)),
-                                   _mm512_permutexvar_epi32(pick0, scales));
-            isum = _mm512_add_epi32(
-                isum,
-                _mm512_mullo_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(),
-                                                       _mm512_and_si512(_mm512_srli_epi16(q01, 4), lowMask),
-                                                       _mm512_loadu_si512(x + 64)),
-                                   _mm512_permutexvar_epi32(pick1, scales)));
-            isum =
-                _mm512_add_epi32(isum, _mm512_mullo_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(),
-                                                                              _mm512_and_si512(q23, lowMask),
-                                                                              _mm512_loadu_si512(x + 128)),
-                                                          _mm512_permutexvar_epi32(pick2, scales)));
-            isum = _mm512_add_epi32(
-                isum,
-                _mm512_mullo_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(),
-                                                       _mm512_and_si512(_mm512_srli_epi16(q23, 4), lowMask),
-                                                       _mm512_loadu_si512(x + 192)),
-                                   _mm512_permutexvar_epi32(pick3, scales)));
-            // minSum: mins (int16, each twice) against the 16 bsums, pairs summed by madd.
-            const __m256i mins16 = _mm256_cvtepu8_epi16(
-                _mm_unpacklo_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(unpacked + 2)),
-                                  _mm_loadl_epi64(reinterpret_cast<const __m128i*>(unpacked + 2))));
-            const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[b].bsums));
-            const __m256i minProducts = _mm256_madd_epi16(mins16, bsums);
-            const std::int32_t minSum = reduceAdd(minProducts);
-            sum = addSuperBlockInline(sum, reduceAdd(isum), minSum, d, dmin, a[b].d);
-        }
-        y[r - rowBegin] = sum;
-    }
-}
-
-// Q6_K: levels 0..63 (stored +32) against the activations, per 16-value sub-block scaled by its int8 scale;
-// isum = sum_j scale_j * (dot_j - 32 * bsum_j), combined by quantcombine::addSuperBlockSymmetric.
-void matVecQ6_K(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks, const void* q8k,
-                std::int64_t rowBegin, std::int64_t rowEnd, float* y) {
-    const auto* a = static_cast<const BlockQ8_K*>(q8k);
-    const __m512i lowMask = _mm512_set1_epi8(0x0F);
-    const __m512i twoBits = _mm512_set1_epi8(0x03);
-    __m512i picks[4];
-    for (int s = 0; s < 4; ++s)
-        picks[s] = _mm512_add_epi32(_mm512_set1_epi32(4 * s),
-                                    _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3));
-    for (std::int64_t r = rowBegin; r < rowEnd; ++r) {
-        const std::uint8_t* row = weights + static_cast<std::size_t>(r) * rowBytes;
-        float sum = 0.0f;
-        for (std::int64_t b = 0; b < nBlocks; ++b) {
-            const std::uint8_t* block = row + b * static_cast<std::int64_t>(sizeof(BlockQ6_K));
-            const std::uint8_t* ql = block;
-            const std::uint8_t* qh = block + 128;
-            const std::int8_t* sc = reinterpret_cast<const std::int8_t*>(block + 192);
-            std::uint16_t d;
-            std::memcpy(&d, block + 208, 2);
-            const __m128i scales8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(sc));
-            const __m512i scales = _mm512_cvtepi8_epi32(scales8);
-            __m512i isum = _mm512_setzero_si512();
-            for (int half = 0; half < 2; ++half) {
-                const __m512i low = _mm512_loadu_si512(ql + 64 * half);
-                const __m256i high = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qh + 32 * half));
-                const __m512i high01 =
-                    _mm512_inserti64x4(_mm512_castsi256_si512(high), _mm256_srli_epi16(high, 2), 1);
-                const __m512i high23 = _mm512_srli_epi16(high01, 4);
-                // Values l (ql low nibble, qh bits 0-1) and l+32 (ql[l+32] low, qh bits 2-3): sub-blocks
-                // 8h..8h+3.
-                const __m512i level01 = _mm512_or_si512(
-                    _mm512_and_si512(low, lowMask), _mm512_slli_epi16(_mm512_and_si512(high01, twoBits), 4));
-                const __m512i level23 =
-                    _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(low, 4), lowMask),
-                                    _mm512_slli_epi16(_mm512_and_si512(high23, twoBits), 4));
-                const std::int8_t* x = a[b].qs + 128 * half;
-                const __m512i dot01 =
-                    _mm512_dpbusd_epi32(_mm512_setzero_si512(), level01, _mm512_loadu_si512(x));
-                const __m512i dot23 =
-                    _mm512_dpbusd_epi32(_mm512_setzero_si512(), level23, _mm512_loadu_si512(x + 64));
-                isum = _mm512_add_epi32(
-                    isum, _mm512_mullo_epi32(dot01, _mm512_permutexvar_epi32(picks[2 * half], scales)));
-                isum = _mm512_add_epi32(
-                    isum, _mm512_mullo_epi32(dot23, _mm512_permutexvar_epi32(picks[2 * half + 1], scales)));
-            }
-            const __m256i bsumProducts =
-                _mm256_madd_epi16(_mm256_cvtepi8_epi16(scales8),
-                                  _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[b].bsums)));
-            const std::int32_t correction = reduceAdd(bsumProducts);
-            sum = addSuperBlockSymmetricInline(sum, reduceAdd(isum) - 32 * correction, d, a[b].d);
-        }
-        y[r - rowBegin] = sum;
     }
 }
 

@@ -68,12 +68,4 @@ void packBlock32Rows16(Block32Type type, const std::uint8_t* firstRow, std::size
 // quantizeActivationsQ8_0 does, bit for bit: the same amax, d, 1/d, round-half-even and fp16 roundings.
 void quantizeActivationsQ8_0(const float* x, void* blocks, std::int64_t n);
 
-// Rows-in-row dot products for the K-quants against one token's Q8_K activations (BlockQ8_K array, natural
-// layout). For Q4_K the activations must be reordered per 128 values as [0..31, 64..95, 32..63, 96..127]
-// (see reorderQ8KForQ4K). y[r - rowBegin] for rows [rowBegin, rowEnd).
-void matVecQ4_K(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks, const void* q8k,
-                std::int64_t rowBegin, std::int64_t rowEnd, float* y);
-void matVecQ6_K(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks, const void* q8k,
-                std::int64_t rowBegin, std::int64_t rowEnd, float* y);
-
 } // namespace wb::avx512

@@ -19,6 +19,10 @@
 #ifndef WB_KQ_PREFETCH_ROWS
 #define WB_KQ_PREFETCH_ROWS 16
 #endif
+// Build-time knobs for A/B runs (-DWB_KQ_PREFETCH_HINT=_MM_HINT_T1 was slower than T0 on the Q4_K_M file).
+#ifndef WB_KQ_PREFETCH_HINT
+#define WB_KQ_PREFETCH_HINT _MM_HINT_T0
+#endif
 
 namespace wb::avx512k {
 namespace {
@@ -54,6 +58,21 @@ inline void unpackScalesMins(const std::uint8_t* packedBytes, std::uint32_t (&un
     unpacked[1] = (packed[2] & kLow4) | (((packed[0] >> 6) & kLow2) << 4);
     unpacked[2] = packed[1] & kLow6;
     unpacked[3] = ((packed[2] >> 4) & kLow4) | (((packed[1] >> 6) & kLow2) << 4);
+}
+
+// The same 16 bytes in a vector, without the scalar round trip through memory. Per dword: 0 = p0 & 0x3f..,
+// 2 = p1 & 0x3f..; 1 / 3 = (p2 >> 0 / 4) & 0x0f.. | the top two bits of p0 / p1 moved to bits 4..5 of each
+// byte (a dword shift right by 2; the bits shifted in from the next byte are masked off).
+inline __m128i unpackScalesMinsVec(const std::uint8_t* packedBytes) {
+    const __m128i packed =
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(packedBytes)); // bytes 12..15 unused
+    const __m128i p0011 = _mm_shuffle_epi32(packed, _MM_SHUFFLE(1, 1, 0, 0));
+    const __m128i p2 =
+        _mm_srlv_epi32(_mm_shuffle_epi32(packed, _MM_SHUFFLE(2, 2, 2, 2)), _mm_setr_epi32(0, 0, 0, 4));
+    const __m128i even = _mm_and_si128(p0011, _mm_set1_epi32(0x3f3f3f3f));
+    const __m128i odd = _mm_or_si128(_mm_and_si128(p2, _mm_set1_epi32(0x0f0f0f0f)),
+                                     _mm_and_si128(_mm_srli_epi32(p0011, 2), _mm_set1_epi32(0x30303030)));
+    return _mm_mask_blend_epi32(0xA, even, odd);
 }
 
 // --- unpacking a strip of rows (prompt path) -----------------------------------------------------------
@@ -276,7 +295,7 @@ constexpr std::int64_t kPrefetchRowsAhead = WB_KQ_PREFETCH_ROWS;
 
 inline void prefetchBlock(const std::uint8_t* p, std::int64_t bytes) {
     for (std::int64_t off = 0; off < bytes; off += 64)
-        _mm_prefetch(reinterpret_cast<const char*>(p + off), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(p + off), WB_KQ_PREFETCH_HINT);
 }
 
 inline __m512i pairReduce32(__m512i a, __m512i b) {
@@ -300,9 +319,14 @@ inline void reduceRows(const __m512i* p, __m512i& first, __m512i& second) {
     second = _mm512_shuffle_i32x4(w[0], w[1], 0xDD);
 }
 
-inline __m512i splitIndex(int first, int second) { // int16 lanes 0..15 -> first, 16..31 -> second
-    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16(static_cast<short>(first))),
-                              _mm256_set1_epi16(static_cast<short>(second)), 1);
+// vpshufb control that widens byte `first` (128-bit lanes 0, 1) / `second` (lanes 2, 3) of every lane to all
+// its int16 lanes (0x80 zeroes the high bytes): one single-uop shuffle where vpermw takes two.
+constexpr short widenByte(int byte) {
+    return static_cast<short>(0x8000 | byte);
+}
+inline __m512i splitWidenControl(int first, int second) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16(widenByte(first))),
+                              _mm256_set1_epi16(widenByte(second)), 1);
 }
 
 // Q4_K / Q5_K, one token. Per row and super-block the four 64-byte weight loads (low/high nibbles of bytes
@@ -319,9 +343,13 @@ void matVecQ45K(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t 
     auto* parts = static_cast<__m512i*>(scratch);                             // [b][16]
     auto* heads = reinterpret_cast<std::uint32_t*>(parts + nBlocks * kLanes); // [b][16] d | dmin << 16
     const __m512i lowMask = _mm512_set1_epi8(0x0F);
-    const __m512i idxA = splitIndex(0, 2), idxB = splitIndex(1, 3), idxC = splitIndex(4, 6),
-                  idxD = splitIndex(5, 7);
-    const __m256i idxMin = _mm256_setr_epi16(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
+    const __m512i idxA = splitWidenControl(0, 2), idxB = splitWidenControl(1, 3),
+                  idxC = splitWidenControl(4, 6), idxD = splitWidenControl(5, 7);
+    // Mins 8..15, each twice (pairs with the 16 bsums): 128-bit lane 0 takes 8..11, lane 1 takes 12..15.
+    const __m256i idxMin = _mm256_setr_epi16(widenByte(8), widenByte(8), widenByte(9), widenByte(9),
+                                             widenByte(10), widenByte(10), widenByte(11), widenByte(11),
+                                             widenByte(12), widenByte(12), widenByte(13), widenByte(13),
+                                             widenByte(14), widenByte(14), widenByte(15), widenByte(15));
     for (std::int64_t r0 = rowBegin; r0 < rowEnd; r0 += kLanes) {
         const int lanes = static_cast<int>(rowEnd - r0 < kLanes ? rowEnd - r0 : kLanes);
         for (int i = 0; i < kLanes; ++i) {
@@ -338,11 +366,8 @@ void matVecQ45K(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t 
                 const std::uint8_t* block = row + b * kBlockBytes;
                 if (prefetchNext) prefetchBlock(block + kPrefetchRowsAhead * rowBytes, kBlockBytes);
                 std::memcpy(heads + b * kLanes + i, block, 4);
-                std::uint32_t unpacked[4];
-                unpackScalesMins(block + 4, unpacked);
-                const __m256i sm16 =
-                    _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(unpacked)));
-                const __m512i sm = _mm512_castsi256_si512(sm16);
+                // The 16 scale/min bytes in every 128-bit lane, widened to int16 by the shuffles below.
+                const __m512i sm = _mm512_broadcast_i32x4(unpackScalesMinsVec(block + 4));
                 const __m512i q01 = _mm512_loadu_si512(block + kQsOffset);
                 const __m512i q23 = _mm512_loadu_si512(block + kQsOffset + 64);
                 __m512i lo01 = _mm512_and_si512(q01, lowMask);
@@ -363,19 +388,20 @@ void matVecQ45K(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t 
                     hi23 = _mm512_or_si512(hi23, _mm512_and_si512(_mm512_slli_epi16(qhB, 3), bit4));
                 }
                 const std::int8_t* x = reordered + b * 256;
-                __m512i acc = _mm512_dpwssd_epi32(_mm512_setzero_si512(),
-                                                  _mm512_maddubs_epi16(lo01, _mm512_loadu_si512(x)),
-                                                  _mm512_permutexvar_epi16(idxA, sm));
-                acc = _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(hi01, _mm512_loadu_si512(x + 64)),
-                                          _mm512_permutexvar_epi16(idxB, sm));
-                acc = _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(lo23, _mm512_loadu_si512(x + 128)),
-                                          _mm512_permutexvar_epi16(idxC, sm));
-                acc = _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(hi23, _mm512_loadu_si512(x + 192)),
-                                          _mm512_permutexvar_epi16(idxD, sm));
+                // Two chains (int32 sums are exact in any order): half the vpdpwssd latency per block.
+                const __m512i acc0 = _mm512_dpwssd_epi32(
+                    _mm512_madd_epi16(_mm512_maddubs_epi16(lo01, _mm512_loadu_si512(x)),
+                                      _mm512_shuffle_epi8(sm, idxA)),
+                    _mm512_maddubs_epi16(lo23, _mm512_loadu_si512(x + 128)), _mm512_shuffle_epi8(sm, idxC));
+                const __m512i acc1 = _mm512_dpwssd_epi32(
+                    _mm512_madd_epi16(_mm512_maddubs_epi16(hi01, _mm512_loadu_si512(x + 64)),
+                                      _mm512_shuffle_epi8(sm, idxB)),
+                    _mm512_maddubs_epi16(hi23, _mm512_loadu_si512(x + 192)), _mm512_shuffle_epi8(sm, idxD));
+                const __m512i acc = _mm512_add_epi32(acc0, acc1);
                 const __m256i isum8 =
                     _mm256_add_epi32(_mm512_castsi512_si256(acc), _mm512_extracti64x4_epi64(acc, 1));
                 const __m256i mins =
-                    _mm256_madd_epi16(_mm256_permutexvar_epi16(idxMin, sm16),
+                    _mm256_madd_epi16(_mm256_shuffle_epi8(_mm512_castsi512_si256(sm), idxMin),
                                       _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[b].bsums)));
                 _mm512_store_si512(parts + b * kLanes + i,
                                    _mm512_inserti64x4(_mm512_castsi256_si512(isum8), mins, 1));
@@ -409,27 +435,18 @@ void matVecQ6K(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t n
     auto* heads = reinterpret_cast<std::uint32_t*>(parts + slots * kLanes); // [b][16] d
     const __m512i lowMask = _mm512_set1_epi8(0x0F);
     const __m512i twoBits = _mm512_set1_epi8(0x03);
-    __m512i idx[4];
-    for (int h = 0; h < 2; ++h)
-        for (int part = 0; part < 2; ++part) {
-            const int base = 8 * h + 4 * part;
-            idx[2 * h + part] = _mm512_inserti64x4(
-                _mm512_castsi256_si512(_mm256_setr_epi16(
-                    static_cast<short>(base), static_cast<short>(base), static_cast<short>(base),
-                    static_cast<short>(base), static_cast<short>(base), static_cast<short>(base),
-                    static_cast<short>(base), static_cast<short>(base), static_cast<short>(base + 1),
-                    static_cast<short>(base + 1), static_cast<short>(base + 1), static_cast<short>(base + 1),
-                    static_cast<short>(base + 1), static_cast<short>(base + 1), static_cast<short>(base + 1),
-                    static_cast<short>(base + 1))),
-                _mm256_setr_epi16(
-                    static_cast<short>(base + 2), static_cast<short>(base + 2), static_cast<short>(base + 2),
-                    static_cast<short>(base + 2), static_cast<short>(base + 2), static_cast<short>(base + 2),
-                    static_cast<short>(base + 2), static_cast<short>(base + 2), static_cast<short>(base + 3),
-                    static_cast<short>(base + 3), static_cast<short>(base + 3), static_cast<short>(base + 3),
-                    static_cast<short>(base + 3), static_cast<short>(base + 3), static_cast<short>(base + 3),
-                    static_cast<short>(base + 3)),
-                1);
-        }
+    // Scale words: the 128-bit lane h of the int16 scales (scales 8h..8h+7) is broadcast; then 128-bit lane L
+    // of the part-p vector takes word 4p + L of it (vpshufb, one uop where vpermw takes two).
+    __m512i wordOf[2];
+    for (int part = 0; part < 2; ++part) {
+        const auto word = [part](int lane) {
+            const int low = 2 * (4 * part + lane);
+            return _mm_set1_epi16(static_cast<short>(low | ((low + 1) << 8)));
+        };
+        wordOf[part] = _mm512_inserti64x4(
+            _mm512_castsi256_si512(_mm256_inserti128_si256(_mm256_castsi128_si256(word(0)), word(1), 1)),
+            _mm256_inserti128_si256(_mm256_castsi128_si256(word(2)), word(3), 1), 1);
+    }
     for (std::int64_t r0 = rowBegin; r0 < rowEnd; r0 += kLanes) {
         const int lanes = static_cast<int>(rowEnd - r0 < kLanes ? rowEnd - r0 : kLanes);
         for (int i = 0; i < kLanes; ++i) {
@@ -454,7 +471,9 @@ void matVecQ6K(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t n
                 const __m256i sc16 =
                     _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 192)));
                 const __m512i sc = _mm512_castsi256_si512(sc16);
-                __m512i acc = _mm512_setzero_si512();
+                const __m512i scHalf[2] = {_mm512_shuffle_i32x4(sc, sc, 0x00),
+                                           _mm512_shuffle_i32x4(sc, sc, 0x55)};
+                __m512i chain[2]; // level01 / level23 products, two chains (exact int32 sums in any order)
                 for (int h = 0; h < 2; ++h) {
                     const __m512i low = _mm512_loadu_si512(block + 64 * h);
                     const __m256i high =
@@ -468,11 +487,16 @@ void matVecQ6K(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t n
                         _mm512_and_si512(_mm512_srli_epi16(low, 4), lowMask),
                         _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(high01, 4), twoBits), 4));
                     const std::int8_t* x = a[b].qs + 128 * h;
-                    acc = _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(level01, _mm512_loadu_si512(x)),
-                                              _mm512_permutexvar_epi16(idx[2 * h], sc));
-                    acc = _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(level23, _mm512_loadu_si512(x + 64)),
-                                              _mm512_permutexvar_epi16(idx[2 * h + 1], sc));
+                    const __m512i pairs01 = _mm512_maddubs_epi16(level01, _mm512_loadu_si512(x));
+                    const __m512i pairs23 = _mm512_maddubs_epi16(level23, _mm512_loadu_si512(x + 64));
+                    const __m512i scale01 = _mm512_shuffle_epi8(scHalf[h], wordOf[0]);
+                    const __m512i scale23 = _mm512_shuffle_epi8(scHalf[h], wordOf[1]);
+                    chain[0] = h == 0 ? _mm512_madd_epi16(pairs01, scale01)
+                                      : _mm512_dpwssd_epi32(chain[0], pairs01, scale01);
+                    chain[1] = h == 0 ? _mm512_madd_epi16(pairs23, scale23)
+                                      : _mm512_dpwssd_epi32(chain[1], pairs23, scale23);
                 }
+                const __m512i acc = _mm512_add_epi32(chain[0], chain[1]);
                 const __m256i correction =
                     _mm256_madd_epi16(sc16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[b].bsums)));
                 const __m256i total = _mm256_sub_epi32(
