@@ -5,26 +5,14 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QSet>
 
 namespace {
 
-struct Run {
-    int exitCode = -1;
-    QByteArray out, err;
-};
+using Run = wb::test::IwbRun;
 
 Run bench(const QStringList& args) {
-    QProcess process;
-    process.start(wb::test::iwbPath(), QStringList{"bench", "--no-bandwidth"} + args);
-    if (!process.waitForFinished(120000)) {
-        process.kill();
-        process.waitForFinished();
-        qWarning("iwb bench timed out");
-    }
-    return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
-            process.readAllStandardOutput(), process.readAllStandardError()};
+    return wb::test::runIwb(QStringList{"bench", "--no-bandwidth"} + args, 120000);
 }
 
 } // namespace

@@ -1,7 +1,9 @@
 #include "tests/support/test_models.h"
 
+
 #include <QDir>
 #include <QFileInfo>
+#include <QProcess>
 #include <QTemporaryDir>
 
 namespace wb::test {
@@ -28,6 +30,18 @@ QString iwbPath() {
     const QString fromEnv = qEnvironmentVariable("WB_IWB");
     if (!fromEnv.isEmpty()) return fromEnv;
     return QStringLiteral(WB_BINARY_DIR "/app/iwb");
+}
+
+IwbRun runIwb(const QStringList& args, int timeoutMs) {
+    QProcess process;
+    process.start(iwbPath(), args);
+    if (!process.waitForFinished(timeoutMs)) {
+        process.kill();
+        process.waitForFinished();
+        qWarning("iwb %s timed out", qPrintable(args.value(0)));
+    }
+    return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
+            process.readAllStandardOutput(), process.readAllStandardError()};
 }
 
 QString scratchDir() {

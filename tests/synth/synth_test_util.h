@@ -60,20 +60,4 @@ inline QByteArray fileSha256(const QString& path) {
     return hash.result().toHex();
 }
 
-struct IwbRun {
-    int exitCode = -1;
-    QString out, err;
-};
-
-inline IwbRun runIwb(const QStringList& args) {
-    QProcess process;
-    process.start(iwbPath(), args);
-    IwbRun run;
-    if (!process.waitForFinished(120000)) return run;
-    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-    run.out = QString::fromUtf8(process.readAllStandardOutput());
-    run.err = QString::fromUtf8(process.readAllStandardError());
-    return run;
-}
-
 } // namespace wb::test

@@ -7,25 +7,13 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 
 namespace {
 
-struct Run {
-    int exitCode = -1;
-    QByteArray out, err;
-};
+using Run = wb::test::IwbRun;
 
 Run iwb(const QStringList& args) {
-    QProcess process;
-    process.start(wb::test::iwbPath(), QStringList{"generate"} + args);
-    if (!process.waitForFinished(60000)) {
-        process.kill();
-        process.waitForFinished();
-        qWarning("iwb generate timed out");
-    }
-    return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
-            process.readAllStandardOutput(), process.readAllStandardError()};
+    return wb::test::runIwb(QStringList{"generate"} + args);
 }
 
 QByteArray readAll(const QString& path) {
