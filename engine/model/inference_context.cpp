@@ -9,10 +9,9 @@
 #include "engine/tensor/matmul.h"
 #include "engine/tensor/quant_dot.h"
 #include "engine/util/mapping_guard.h"
+#include "engine/util/parallel_work.h"
 
-#include <tbb/blocked_range.h>
 #include <tbb/enumerable_thread_specific.h>
-#include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
 #include <algorithm>
@@ -172,18 +171,15 @@ struct InferenceContext::Impl {
         if (observer != nullptr) observer->endOp(op, layer, tokenCount);
     }
 
-    template <typename Body> static void forEach(std::int32_t count, Body&& body) {
-        tbb::parallel_for(tbb::blocked_range<std::int32_t>(0, count),
-                          [&](const tbb::blocked_range<std::int32_t>& r) {
-                              for (std::int32_t i = r.begin(); i != r.end(); ++i)
-                                  body(i);
-                          });
+    // body(i) for i in [0, count); workPerItem (element operations) decides whether it is worth splitting.
+    template <typename Body> static void forEach(std::int32_t count, std::int64_t workPerItem, Body&& body) {
+        parallel::forEachItem(count, workPerItem, body);
     }
 
     void rmsNormRows(const float* in, std::span<const float> weight, std::int32_t tokenCount,
                      float* out) const {
         const std::int64_t n = config.embeddingLength;
-        forEach(tokenCount, [&](std::int32_t t) {
+        forEach(tokenCount, n, [&](std::int32_t t) {
             ops::rmsNorm(in + t * n, weight.data(), n, config.rmsNormEps, out + t * n);
         });
     }
@@ -223,10 +219,11 @@ void InferenceContext::Impl::forwardBatch(const std::int32_t* tokens, std::int32
     float* projection = scratch.projection.data();
 
     step(ForwardOp::Embedding, -1, tokenCount, [&] {
-        forEach(tokenCount, [&](std::int32_t t) { getRow(weights.tokenEmbedding, tokens[t], x + t * embd); });
+        forEach(tokenCount, embd,
+                [&](std::int32_t t) { getRow(weights.tokenEmbedding, tokens[t], x + t * embd); });
     });
     // The rotation angles depend only on the position: computed once per batch, shared by all layers.
-    forEach(tokenCount, [&](std::int32_t t) {
+    forEach(tokenCount, pairs * 32, [&](std::int32_t t) { // a pow and a sincos per pair
         ops::ropeAngles(rope, start + t, scratch.ropeCos.data() + t * pairs,
                         scratch.ropeSin.data() + t * pairs);
     });
@@ -251,7 +248,7 @@ void InferenceContext::Impl::forwardBatch(const std::int32_t* tokens, std::int32
             addBiasRows(values, w.vBias, tokenCount);
         });
         step(ForwardOp::Rope, l, tokenCount, [&] {
-            forEach(tokenCount, [&](std::int32_t t) {
+            forEach(tokenCount, (qDim + kvDim) * 2, [&](std::int32_t t) {
                 const float* cosTable = scratch.ropeCos.data() + t * pairs;
                 const float* sinTable = scratch.ropeSin.data() + t * pairs;
                 for (std::int32_t h = 0; h < config.headCount; ++h)
@@ -282,7 +279,7 @@ void InferenceContext::Impl::forwardBatch(const std::int32_t* tokens, std::int32
         step(ForwardOp::Up, l, tokenCount, [&] { matMul(w.ffnUp, normed, tokenCount, scratch.up.data()); });
         step(ForwardOp::FfnActivation, l, tokenCount, [&] {
             if (attentionKernelsEnabled())
-                forEach(tokenCount, [&](std::int32_t t) {
+                forEach(tokenCount, ff, [&](std::int32_t t) {
                     ops_avx512::siluMultiply(scratch.gate.data() + t * ff, scratch.up.data() + t * ff, ff);
                 });
             else
@@ -336,10 +333,12 @@ void InferenceContext::Impl::attention(std::int32_t layer, std::int32_t tokenCou
     // Per worker: context-length scores, then the (possibly rounded) query head.
     const std::size_t scratchSize =
         static_cast<std::size_t>(cache.contextLength()) + static_cast<std::size_t>(headDim);
+    // Scores and weighted values of one head over (at most) every visible position.
+    const std::int64_t headWork = 2 * static_cast<std::int64_t>(start + tokenCount) * headDim;
 
     if (attentionKernelsEnabled()) {
         // AVX-512: vectorized dot products and value sums (attention_avx512.h), same roundings.
-        forEach(tokenCount * config.headCount, [&](std::int32_t task) {
+        forEach(tokenCount * config.headCount, headWork, [&](std::int32_t task) {
             const std::int32_t t = task / config.headCount;
             const std::int32_t h = task % config.headCount;
             const std::int64_t kvOffset = static_cast<std::int64_t>(h / groupSize) * headDim;
@@ -358,7 +357,7 @@ void InferenceContext::Impl::attention(std::int32_t layer, std::int32_t tokenCou
         });
         return;
     }
-    forEach(tokenCount * config.headCount, [&](std::int32_t task) {
+    forEach(tokenCount * config.headCount, headWork, [&](std::int32_t task) {
         const std::int32_t t = task / config.headCount;
         const std::int32_t h = task % config.headCount;
         const std::int64_t kvOffset = static_cast<std::int64_t>(h / groupSize) * headDim;

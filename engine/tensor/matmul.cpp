@@ -8,6 +8,7 @@
 #include "engine/tensor/matmul_block32_tiles_avx512.h"
 #include "engine/tensor/matmul_kquant.h"
 #include "engine/tensor/quant_dot.h"
+#include "engine/util/parallel_work.h"
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
@@ -25,11 +26,19 @@ namespace {
 
 std::atomic<KernelPath> gKernelPath{KernelPath::Float};
 
-// Rows per task: enough work to amortize scheduling, small enough to balance two to many cores.
-std::size_t rowGrain(const WeightMatrix& w, std::int64_t nTokens) {
-    const std::int64_t work = w.cols * nTokens;
-    const std::int64_t grain = work > 0 ? (1 << 16) / work : 1;
-    return static_cast<std::size_t>(grain < 1 ? 1 : grain);
+// body(first, last) over pieces of the rows: tasks of at least 64K multiply-adds (simple partitioner,
+// for the portable paths), or all rows on the calling thread when that is less than two tasks.
+template <class Body> void forEachRows(const WeightMatrix& w, std::int64_t nTokens, Body&& body) {
+    constexpr std::int64_t kRowTaskWork = std::int64_t{1} << 16;
+    const std::int64_t grain = parallel::itemsPerTask(w.cols * nTokens, kRowTaskWork);
+    if (w.rows < 2 * grain) {
+        body(std::int64_t{0}, w.rows);
+        return;
+    }
+    tbb::parallel_for(
+        tbb::blocked_range<std::int64_t>(0, w.rows, static_cast<std::size_t>(grain)),
+        [&](const tbb::blocked_range<std::int64_t>& range) { body(range.begin(), range.end()); },
+        tbb::simple_partitioner());
 }
 
 void checkMatrix(const WeightMatrix& w) {
@@ -39,21 +48,18 @@ void checkMatrix(const WeightMatrix& w) {
 
 // Float path: dequantize each weight row once, dot it against every token in fixed order.
 void matMulFloat(const WeightMatrix& w, const float* x, std::int64_t nTokens, float* y) {
-    tbb::parallel_for(
-        tbb::blocked_range<std::int64_t>(0, w.rows, rowGrain(w, nTokens)),
-        [&](const tbb::blocked_range<std::int64_t>& range) {
-            std::vector<float> rowBuffer(static_cast<std::size_t>(w.cols));
-            for (std::int64_t r = range.begin(); r != range.end(); ++r) {
-                const float* row = rowBuffer.data();
-                if (w.type == GgmlType::F32)
-                    row = reinterpret_cast<const float*>(w.rowData(r));
-                else
-                    dequantizeRow(w.type, w.rowData(r), rowBuffer.data(), w.cols);
-                for (std::int64_t t = 0; t < nTokens; ++t)
-                    y[t * w.rows + r] = dotFloat(row, x + t * w.cols, w.cols);
-            }
-        },
-        tbb::simple_partitioner());
+    forEachRows(w, nTokens, [&](std::int64_t first, std::int64_t last) {
+        std::vector<float> rowBuffer(w.type == GgmlType::F32 ? 0 : static_cast<std::size_t>(w.cols));
+        for (std::int64_t r = first; r != last; ++r) {
+            const float* row = rowBuffer.data();
+            if (w.type == GgmlType::F32)
+                row = reinterpret_cast<const float*>(w.rowData(r));
+            else
+                dequantizeRow(w.type, w.rowData(r), rowBuffer.data(), w.cols);
+            for (std::int64_t t = 0; t < nTokens; ++t)
+                y[t * w.rows + r] = dotFloat(row, x + t * w.cols, w.cols);
+        }
+    });
 }
 
 // ggml rounds activations to BF16 before a BF16 dot product; the products of two bf16 values are exact in
@@ -75,15 +81,12 @@ void matMulQuantized(const WeightMatrix& w, const float* x, std::int64_t nTokens
     std::vector<ActivationBlock> activations(static_cast<std::size_t>(blocksPerToken * nTokens));
     for (std::int64_t t = 0; t < nTokens; ++t)
         quantizeActivations(x + t * w.cols, activations.data() + t * blocksPerToken, w.cols);
-    tbb::parallel_for(
-        tbb::blocked_range<std::int64_t>(0, w.rows, rowGrain(w, nTokens)),
-        [&](const tbb::blocked_range<std::int64_t>& range) {
-            for (std::int64_t r = range.begin(); r != range.end(); ++r)
-                for (std::int64_t t = 0; t < nTokens; ++t)
-                    y[t * w.rows + r] =
-                        quantizedDot(w.type, w.rowData(r), activations.data() + t * blocksPerToken, w.cols);
-        },
-        tbb::simple_partitioner());
+    forEachRows(w, nTokens, [&](std::int64_t first, std::int64_t last) {
+        for (std::int64_t r = first; r != last; ++r)
+            for (std::int64_t t = 0; t < nTokens; ++t)
+                y[t * w.rows + r] =
+                    quantizedDot(w.type, w.rowData(r), activations.data() + t * blocksPerToken, w.cols);
+    });
 }
 
 // --- AVX-512 VNNI paths (matmul_avx512.cpp); layouts are prepared here, in baseline code -----------------
@@ -107,14 +110,7 @@ bool fastKernelsEnabled() {
 constexpr std::int64_t kPanelMinTokens = 4;
 constexpr std::int64_t kRowGroup = 16; // rows per rows-in-lanes kernel call
 
-// Splits [0, count) into one contiguous piece per worker: no per-op task overhead beyond one task each, and
-// every output row is computed by the same instructions whichever piece it lands in.
-template <class Body> void forEachPiece(std::int64_t count, Body&& body) {
-    tbb::parallel_for(
-        tbb::blocked_range<std::int64_t>(0, count, 1),
-        [&](const tbb::blocked_range<std::int64_t>& range) { body(range.begin(), range.end()); },
-        tbb::static_partitioner());
-}
+using parallel::forEachPiece;
 
 void matMulBlock32Avx512(const WeightMatrix& w, const float* x, std::int64_t nTokens, float* y) {
     const auto type = w.type == GgmlType::Q4_0 ? avx512::Block32Type::Q4_0 : avx512::Block32Type::Q8_0;
@@ -128,7 +124,7 @@ void matMulBlock32Avx512(const WeightMatrix& w, const float* x, std::int64_t nTo
     if (nTokens < kPanelMinTokens) // a few microseconds: not worth a parallel region (generation)
         quantizeTokens(0, nTokens);
     else
-        forEachPiece(nTokens, quantizeTokens);
+        forEachPiece(nTokens, w.cols, quantizeTokens);
     auto blockSum = [](const ActivationBlock32& block) {
         std::int32_t sum = 0;
         for (std::int8_t q : block.qs)
@@ -153,7 +149,7 @@ void matMulBlock32Avx512(const WeightMatrix& w, const float* x, std::int64_t nTo
                 offset[static_cast<std::size_t>(t * padded + b)] = -bias * blockSum(block);
             }
         const std::int64_t groups = (w.rows + kRowGroup - 1) / kRowGroup;
-        forEachPiece(groups, [&](std::int64_t first, std::int64_t last) {
+        forEachPiece(groups, kRowGroup * w.cols * nTokens, [&](std::int64_t first, std::int64_t last) {
             const std::int64_t rowBegin = first * kRowGroup, rowEnd = std::min(w.rows, last * kRowGroup);
             std::vector<float> scratch(static_cast<std::size_t>(kRowGroup * padded), 0.0f);
             for (std::int64_t t = 0; t < nTokens; ++t) {
@@ -172,7 +168,7 @@ void matMulBlock32Avx512(const WeightMatrix& w, const float* x, std::int64_t nTo
     std::vector<std::int8_t> tileQs(entries * 32);
     std::vector<float> tileD(entries);
     std::vector<std::int32_t> tileOffset(entries);
-    forEachPiece(nTokens, [&](std::int64_t first, std::int64_t last) {
+    forEachPiece(nTokens, nBlocks * 32, [&](std::int64_t first, std::int64_t last) {
         for (std::int64_t t = first; t < last; ++t)
             for (std::int64_t b = 0; b < nBlocks; ++b) {
                 const ActivationBlock32& block = quantized[static_cast<std::size_t>(t * nBlocks + b)];
@@ -184,7 +180,7 @@ void matMulBlock32Avx512(const WeightMatrix& w, const float* x, std::int64_t nTo
     });
     const avx512::Block32TokenTiles tiles{tileQs.data(), tileD.data(), tileOffset.data()};
     const std::int64_t groups = (w.rows + kRowGroup - 1) / kRowGroup;
-    forEachPiece(groups, [&](std::int64_t first, std::int64_t last) {
+    forEachPiece(groups, kRowGroup * w.cols * nTokens, [&](std::int64_t first, std::int64_t last) {
         std::vector<std::int32_t> packed(static_cast<std::size_t>(nBlocks * 8 * kRowGroup));
         std::vector<float> scales(static_cast<std::size_t>(nBlocks * kRowGroup));
         for (std::int64_t g = first; g < last; ++g) {

@@ -4,10 +4,7 @@
 #include "engine/tensor/block_layouts.h"
 #include "engine/tensor/matmul_kquant_avx2.h"
 #include "engine/tensor/matmul_kquant_avx512.h"
-
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-#include <tbb/partitioner.h>
+#include "engine/util/parallel_work.h"
 
 #include <algorithm>
 #include <cstring>
@@ -26,14 +23,7 @@ struct alignas(64) CacheLine {
     std::uint8_t bytes[64];
 };
 
-// One contiguous piece of [0, count) per worker (as matmul.cpp): every output is computed by the same
-// instructions whichever piece it lands in, so results do not depend on the thread count.
-template <class Body> void forEachPiece(std::int64_t count, Body&& body) {
-    tbb::parallel_for(
-        tbb::blocked_range<std::int64_t>(0, count, 1),
-        [&](const tbb::blocked_range<std::int64_t>& range) { body(range.begin(), range.end()); },
-        tbb::static_partitioner());
-}
+using parallel::forEachPiece;
 
 void generationPasses(const WeightMatrix& w, KType type, const std::vector<blocks::BlockQ8_K>& activations,
                       std::int64_t nTokens, float* y) {
@@ -52,7 +42,7 @@ void generationPasses(const WeightMatrix& w, KType type, const std::vector<block
             }
     }
     const std::int64_t groups = (w.rows + kRowGroup - 1) / kRowGroup;
-    forEachPiece(groups, [&](std::int64_t first, std::int64_t last) {
+    forEachPiece(groups, kRowGroup * w.cols * nTokens, [&](std::int64_t first, std::int64_t last) {
         // Per-thread scratch, kept between products (no allocation or zeroing per call).
         thread_local std::vector<CacheLine> scratch;
         const std::size_t lines =
@@ -75,7 +65,7 @@ void panelProduct(const WeightMatrix& w, KType type, const std::vector<blocks::B
     std::vector<std::int32_t> qs(static_cast<std::size_t>(panels) * panelWords, 0);
     std::vector<float> d(static_cast<std::size_t>(panels * nBlocks * 16), 0.0f);
     std::vector<std::int32_t> pairs(static_cast<std::size_t>(panels) * panelPairs, 0);
-    forEachPiece(nTokens, [&](std::int64_t firstToken, std::int64_t lastToken) {
+    forEachPiece(nTokens, w.cols, [&](std::int64_t firstToken, std::int64_t lastToken) {
         for (std::int64_t t = firstToken; t < lastToken; ++t) {
             const std::int64_t p = t / 16, lane = t % 16;
             for (std::int64_t b = 0; b < nBlocks; ++b) {
@@ -104,7 +94,7 @@ void panelProduct(const WeightMatrix& w, KType type, const std::vector<blocks::B
         }
     });
     const std::int64_t strips = (w.rows + kStripRows - 1) / kStripRows;
-    forEachPiece(strips, [&](std::int64_t first, std::int64_t last) {
+    forEachPiece(strips, kStripRows * w.cols * nTokens, [&](std::int64_t first, std::int64_t last) {
         // Per-thread strip buffers, kept between products (no allocation or zeroing per call).
         const std::size_t rowBlocks = static_cast<std::size_t>(kStripRows * nBlocks);
         thread_local std::vector<CacheLine> values;
@@ -167,7 +157,7 @@ bool matMulKQuantAvx512Tiled(const WeightMatrix& w, const float* x, std::int64_t
     if (nTokens < kPanelMinTokens) // generation: microseconds of work, not worth a parallel region
         quantizeTokens(0, nTokens);
     else
-        forEachPiece(nTokens, quantizeTokens);
+        forEachPiece(nTokens, w.cols, quantizeTokens);
     if (nTokens < kPanelMinTokens)
         generationPasses(w, type, activations, nTokens, y);
     else
@@ -199,10 +189,10 @@ bool matMulKQuantAvx2Rows(const WeightMatrix& w, const float* x, std::int64_t nT
     if (nTokens < kPanelMinTokens)
         quantizeTokens(0, nTokens);
     else
-        forEachPiece(nTokens, quantizeTokens);
+        forEachPiece(nTokens, w.cols, quantizeTokens);
     constexpr std::int64_t kGroup = 8;
     const std::int64_t groups = (w.rows + kGroup - 1) / kGroup;
-    forEachPiece(groups, [&](std::int64_t first, std::int64_t last) {
+    forEachPiece(groups, kGroup * w.cols * nTokens, [&](std::int64_t first, std::int64_t last) {
         thread_local std::vector<CacheLine> scratch;
         const std::size_t lines =
             static_cast<std::size_t>(nBlocks) * avx2k::kScratchBytesPerBlock / sizeof(CacheLine) + 1;
