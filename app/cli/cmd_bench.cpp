@@ -79,13 +79,16 @@ std::string sizeLabel(std::uint64_t parameters) {
 
 int runBench(const std::vector<std::string>& args) {
     ArgParser parser(
-        "iwb bench", "-m MODEL [-p 64] [-n 32] [-r 5] [-t 2] [-o md|json]",
-        "Measures prompt processing (one batch of p tokens from an empty context) and generation\n"
-        "(n tokens one at a time from an empty context), each repeated r times after a warm-up run,\n"
-        "and the machine's read bandwidth in the same run. Tokens are random vocabulary ids.");
+        "iwb bench", "-m MODEL [-p 64] [-n 32] [-d 0] [-r 5] [-t 2] [-o md|json]",
+        "Measures prompt processing (one batch of p tokens) and generation (n tokens one at a time),\n"
+        "each from an empty context or after d tokens already in it (untimed, as llama-bench's -d), each\n"
+        "repeated r times after a warm-up run, and the machine's read bandwidth in the same run. Tokens are\n"
+        "random vocabulary ids.");
     parser.option("-m", "--model", "FILE", "GGUF model");
     parser.option("-p", "--n-prompt", "N", "prompt tokens (0 skips the test)", "64");
     parser.option("-n", "--n-gen", "N", "generated tokens (0 skips the test)", "32");
+    parser.option("-d", "--n-depth", "N", "tokens already in the context when each test starts (untimed)",
+                  "0");
     parser.option("-r", "--repetitions", "N", "repetitions of each test", "5");
     parser.option("-t", "--threads", "N", "threads (0 = physical cores)", "2");
     parser.option("-o", "--output", "FORMAT", "md or json", "md");
@@ -105,6 +108,7 @@ int runBench(const std::vector<std::string>& args) {
     requireFile(path, "model");
     const int nPrompt = static_cast<int>(parser.integer("--n-prompt", 0, 1 << 16));
     const int nGen = static_cast<int>(parser.integer("--n-gen", 0, 1 << 16));
+    const int depth = static_cast<int>(parser.integer("--n-depth", 0, 1 << 20));
     const int repetitions = static_cast<int>(parser.integer("--repetitions", 1, 1000));
     const int threads = static_cast<int>(parser.integer("--threads", 0, 1024));
     const std::string format = parser.value("--output");
@@ -124,7 +128,7 @@ int runBench(const std::vector<std::string>& args) {
     const ModelInfo info = describeModel(model->file());
     ContextOptions options;
     options.threads = threads;
-    options.contextLength = std::max(nPrompt, nGen) + 1;
+    options.contextLength = depth + std::max(nPrompt, nGen) + 1;
     options.kvCacheType = kv == "f16" ? KvCacheType::F16 : KvCacheType::F32;
     InferenceContext context(model, options);
     // Telemetry as the session records it, to measure its cost (docs/performance.md, "Telemetry cost").
@@ -155,8 +159,15 @@ int runBench(const std::vector<std::string>& args) {
             t = anyToken(rng);
         return tokens;
     };
-    auto runPrompt = [&] {
+    // Each test starts from an empty context, or from `depth` random tokens evaluated before the clock runs.
+    auto resetToDepth = [&] {
         context.reset();
+        if (depth == 0) return;
+        context.evaluate(randomTokens(depth));
+        drainTelemetry();
+    };
+    auto runPrompt = [&] {
+        resetToDepth();
         const auto tokens = randomTokens(nPrompt);
         const auto start = std::chrono::steady_clock::now();
         context.evaluate(tokens);
@@ -164,7 +175,7 @@ int runBench(const std::vector<std::string>& args) {
         return secondsSince(start);
     };
     auto runGeneration = [&] {
-        context.reset();
+        resetToDepth();
         std::vector<std::int32_t> token = randomTokens(1);
         const auto start = std::chrono::steady_clock::now();
         for (int i = 0; i < nGen; ++i) {
@@ -195,19 +206,21 @@ int runBench(const std::vector<std::string>& args) {
                 r.tokensPerSecond.push_back(tokens / r.seconds.back());
             }
     };
-    if (nPrompt > 0) runTest("pp" + std::to_string(nPrompt), nPrompt, true, runPrompt);
-    if (nGen > 0) runTest("tg" + std::to_string(nGen), nGen, false, runGeneration);
+    const std::string atDepth = depth > 0 ? " @ d" + std::to_string(depth) : ""; // llama-bench's naming
+    if (nPrompt > 0) runTest("pp" + std::to_string(nPrompt) + atDepth, nPrompt, true, runPrompt);
+    if (nGen > 0) runTest("tg" + std::to_string(nGen) + atDepth, nGen, false, runGeneration);
     useTelemetry(false);
 
     // Bytes one generated token reads: every weight the pass touches (token_embd only one row unless it is
-    // also the classifier) plus, on average over the test, half the KV cache rows written so far.
+    // also the classifier) plus, on average over the test, the KV cache rows before it and half those it
+    // writes.
     const auto& embedding = model->weights().tokenEmbedding;
     const std::uint64_t embeddingBytes = static_cast<std::uint64_t>(embedding.rows) * embedding.rowBytes;
     std::uint64_t bytesPerToken = model->weightBytes();
     if (!config.tiedOutput) bytesPerToken -= embeddingBytes - embedding.rowBytes;
     const double kvElementBytes = kv == "f16" ? 2.0 : 4.0;
     bytesPerToken += static_cast<std::uint64_t>(2.0 * config.blockCount * config.kvDim() * kvElementBytes *
-                                                (nGen + 1) / 2.0);
+                                                (depth + (nGen + 1) / 2.0));
 
     double bandwidth = 0;
     const int probeThreads = context.threadCount();
@@ -232,6 +245,7 @@ int runBench(const std::vector<std::string>& args) {
                 {"n_threads", context.threadCount()},
                 {"n_prompt", r.nPrompt},
                 {"n_gen", r.nGen},
+                {"n_depth", depth},
                 {"test", r.name},
                 {"telemetry", r.telemetry ? "on" : "off"},
                 {"type_k", kv},

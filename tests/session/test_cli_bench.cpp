@@ -66,6 +66,35 @@ private slots:
         QVERIFY(table.out.contains("\ntg4: medians "));
     }
 
+    // -d as llama-bench: the tests run after `depth` tokens are already in the context, named "tg4 @ d100",
+    // and each generated token then also reads those tokens' K and V rows.
+    void depthStartsTheTestsAfterTokensInTheContext() {
+        WB_REQUIRE_MODEL("stories260K.gguf", model);
+        const QStringList common{"-m", model, "-p", "8", "-n", "4", "-r", "2", "-t", "1", "-o", "json"};
+        const Run empty = bench(common);
+        const Run deep = bench(common + QStringList{"-d", "100"});
+        QVERIFY2(empty.exitCode == 0, empty.err.constData());
+        QVERIFY2(deep.exitCode == 0, deep.err.constData());
+        const QJsonArray emptyRecords = QJsonDocument::fromJson(empty.out).array();
+        const QJsonArray deepRecords = QJsonDocument::fromJson(deep.out).array();
+        QCOMPARE(deepRecords.size(), 2);
+        QCOMPARE(deepRecords[0].toObject()["test"].toString(), QString("pp8 @ d100"));
+        QCOMPARE(deepRecords[1].toObject()["test"].toString(), QString("tg4 @ d100"));
+        QCOMPARE(deepRecords[1].toObject()["n_depth"].toInt(), 100);
+        QCOMPARE(emptyRecords[1].toObject()["n_depth"].toInt(), 0);
+        // 5 layers x (K + V) x 4 KV heads x 8 dimensions x 2 bytes (F16) per position, 100 positions more.
+        const double extra = deepRecords[1].toObject()["bytes_per_token"].toDouble() -
+                             emptyRecords[1].toObject()["bytes_per_token"].toDouble();
+        QCOMPARE(extra, 5.0 * 2 * 4 * 8 * 2 * 100);
+    }
+
+    void badDepthIsAUsageError() {
+        WB_REQUIRE_MODEL("stories260K.gguf", model);
+        const Run run = bench({"-m", model, "-d", "-1"});
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.contains("--n-depth"), run.err.constData());
+    }
+
     void badTelemetryModeIsAUsageError() {
         WB_REQUIRE_MODEL("stories260K.gguf", model);
         const Run run = bench({"-m", model, "--telemetry", "sometimes"});
