@@ -4,6 +4,7 @@
 #include "cli_command.h"
 
 #include "engine/gguf/model_info.h"
+#include "engine/model/greedy_timing.h"
 #include "engine/model/inference_context.h"
 #include "engine/model/model.h"
 #include "engine/telemetry/machine_probe.h"
@@ -174,19 +175,7 @@ int runBench(const std::vector<std::string>& args) {
         drainTelemetry();
         return secondsSince(start);
     };
-    auto runGeneration = [&] {
-        resetToDepth();
-        std::vector<std::int32_t> token = randomTokens(1);
-        const auto start = std::chrono::steady_clock::now();
-        for (int i = 0; i < nGen; ++i) {
-            const auto logits = context.evaluate(token);
-            drainTelemetry();
-            // Greedy next token, so each step depends on the last as in real decoding.
-            token[0] =
-                static_cast<std::int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
-        }
-        return secondsSince(start);
-    };
+    auto runGeneration = [&] { return timeGreedyGeneration(context, depth, nGen, rng, drainTelemetry); };
 
     // One result per telemetry mode; with two modes the order alternates per repetition (AB, BA, ...).
     std::vector<TestResult> results;

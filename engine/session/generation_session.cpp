@@ -1,5 +1,7 @@
 #include "engine/session/generation_session.h"
 
+#include "engine/model/greedy_timing.h"
+
 #include "engine/session/stop_string_matcher.h"
 
 #include "engine/telemetry/cost_model.h"
@@ -84,6 +86,13 @@ bool GenerationSession::isEnd(TokenId token, const GenerationOptions& options) c
     return tokenizer_->isEndOfGeneration(token) ||
            std::find(options.extraEndTokens.begin(), options.extraEndTokens.end(), token) !=
                options.extraEndTokens.end();
+}
+
+double GenerationSession::benchGeneration(int depth, int tokens, std::uint32_t seed) {
+    context_->setRecorder(nullptr); // the engine alone, as `iwb bench` measures it
+    std::mt19937 rng(seed);
+    const double seconds = timeGreedyGeneration(*context_, depth, tokens, rng);
+    return seconds > 0 ? tokens / seconds : 0.0;
 }
 
 telemetry::Recorder& GenerationSession::recorder() {

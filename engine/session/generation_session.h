@@ -101,6 +101,10 @@ public:
                               const TokenCallback& onToken = {});
     GenerationResult generateFromTokens(std::vector<TokenId> promptIds, const GenerationOptions& options,
                                         const TokenCallback& onToken = {});
+    // iwb bench's generation loop (engine/model/greedy_timing.h) on this session's context, telemetry off:
+    // `tokens` greedy passes after `depth` random tokens. Returns tokens per second. The next generate()
+    // starts from an empty context as always.
+    double benchGeneration(int depth, int tokens, std::uint32_t seed = 1234);
     // Thread-safe. Stops the generation in progress within one token; generate() clears the flag on entry.
     void cancel() { cancelRequested_.store(true, std::memory_order_relaxed); }
     // The recorder the session's runs use when telemetry is enabled (created on first use). Its switch
