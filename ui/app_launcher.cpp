@@ -1,6 +1,7 @@
 #include "ui/app_launcher.h"
 
 #include "ui/about_dialog.h"
+#include "ui/charts/performance_panel.h"
 #include "ui/chat/chat_workspace.h"
 #include "ui/generation_controller.h"
 #include "ui/main_window.h"
@@ -37,7 +38,14 @@ struct SpeedReport {
     bool failed = false;
     bool done = false;
     std::vector<double> genTokensPerSecond;
+    std::vector<double> engineTokensPerSecond; // iwb bench's loop after each reply, same process
 };
+
+double medianOf(std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    const std::size_t n = values.size();
+    return n == 0 ? 0.0 : n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
 
 // With a speed report, the screenshot also waits for its last run (null: no report).
 void saveScreenshotWhenSettled(MainWindow& window, const QString& path, bool waitForPrompt,
@@ -82,13 +90,62 @@ void saveScreenshotWhenSettled(MainWindow& window, const QString& path, bool wai
     timer->start();
 }
 
-// One line per finished reply, from the statistics the message keeps (what the Chat workspace shows).
+// One line per finished reply, from the statistics the message keeps (what the Chat workspace shows). After
+// each reply the generation thread also times iwb bench's loop on the same model and context (telemetry
+// off, the reply's positions), so the app's speed is compared with the engine's in one process.
 void reportSpeed(MainWindow& window, const LaunchOptions& options, bool quitWhenDone,
                  const std::shared_ptr<SpeedReport>& report) {
     report->runsLeft = options.runs;
     ChatWorkspace* chat = window.chatWorkspace();
+    GenerationController* generation = chat->generation();
+    auto finish = [quitWhenDone, report] {
+        report->done = true;
+        if (!report->genTokensPerSecond.empty()) {
+            std::printf("median generation speed over %zu runs: %.2f tokens/s\n",
+                        report->genTokensPerSecond.size(), medianOf(report->genTokensPerSecond));
+            if (!report->engineTokensPerSecond.empty()) {
+                const double engine = medianOf(report->engineTokensPerSecond);
+                std::vector<double> paired; // each reply against the engine run right after it
+                for (std::size_t i = 0; i < report->engineTokensPerSecond.size(); ++i)
+                    if (report->engineTokensPerSecond[i] > 0)
+                        paired.push_back(report->genTokensPerSecond[i] / report->engineTokensPerSecond[i]);
+                std::printf("median engine speed (iwb bench's generation loop, same process and positions): "
+                            "%.2f tokens/s; app / engine: medians %.3f, paired runs %.3f\n",
+                            engine, engine > 0 ? medianOf(report->genTokensPerSecond) / engine : 0.0,
+                            medianOf(paired));
+            }
+            std::fflush(stdout);
+        }
+        if (quitWhenDone)
+            QCoreApplication::exit(report->failed || report->genTokensPerSecond.empty() ? 1 : 0);
+    };
+    auto next = [chat, options, report, finish] {
+        if (!report->failed && --report->runsLeft > 0 && chat->regenerateWithMaxTokens(options.maxTokens))
+            return;
+        finish();
+    };
+    if (options.watchCharts)
+        QObject::connect(generation, &GenerationController::generationStarted, &window,
+                         [&window] { window.workspaces()->setCurrentWidget(window.performancePanel()); });
+    QObject::connect(generation, &GenerationController::engineBenchFinished, &window,
+                     [report, next](double tokensPerSecond) {
+                         if (report->done) return;
+                         report->engineTokensPerSecond.push_back(tokensPerSecond);
+                         std::printf("run %d: engine loop %.2f tokens/s\n",
+                                     int(report->engineTokensPerSecond.size()), tokensPerSecond);
+                         std::fflush(stdout);
+                         next();
+                     });
+    QObject::connect(generation, &GenerationController::engineBenchFailed, &window,
+                     [report, finish](const QString& message) {
+                         if (report->done) return;
+                         printError(
+                             QStringLiteral("inference-workbench: engine speed run failed: %1").arg(message));
+                         report->failed = true;
+                         finish();
+                     });
     QObject::connect(
-        chat, &ChatWorkspace::generationDone, &window, [&window, chat, options, quitWhenDone, report] {
+        chat, &ChatWorkspace::generationDone, &window, [&window, chat, generation, report, next, finish] {
             if (report->done) return;
             const Conversation& conversation = chat->conversation();
             const bool replied = !conversation.messages.empty() && conversation.messages.back().stats.valid;
@@ -96,30 +153,22 @@ void reportSpeed(MainWindow& window, const LaunchOptions& options, bool quitWhen
                 printError(
                     QStringLiteral("inference-workbench: generation failed: %1").arg(window.lastError()));
                 report->failed = true;
-            } else {
-                const MessageStats& stats = conversation.messages.back().stats;
-                report->genTokensPerSecond.push_back(stats.genTokensPerSecond);
-                std::printf(
-                    "run %d: generated %d tokens at %.2f tokens/s | prompt %d tokens at %.2f tokens/s | "
-                    "first token after %.2f ms | stop: %s | threads %d\n",
-                    int(report->genTokensPerSecond.size()), stats.generatedTokens, stats.genTokensPerSecond,
-                    stats.promptTokens, stats.promptTokensPerSecond, stats.ttftMs,
-                    qPrintable(stats.stopReason),
-                    chat->generation()->model() ? chat->generation()->model()->threads : 0);
-                std::fflush(stdout);
+                return finish();
             }
-            if (!report->failed && --report->runsLeft > 0 && chat->regenerateWithMaxTokens(options.maxTokens))
-                return;
-            report->done = true;
-            auto speeds = report->genTokensPerSecond;
-            if (!speeds.empty()) {
-                std::sort(speeds.begin(), speeds.end());
-                const std::size_t n = speeds.size();
-                const double median = n % 2 == 1 ? speeds[n / 2] : (speeds[n / 2 - 1] + speeds[n / 2]) / 2;
-                std::printf("median generation speed over %zu runs: %.2f tokens/s\n", n, median);
-                std::fflush(stdout);
-            }
-            if (quitWhenDone) QCoreApplication::exit(report->failed || speeds.empty() ? 1 : 0);
+            const MessageStats& stats = conversation.messages.back().stats;
+            report->genTokensPerSecond.push_back(stats.genTokensPerSecond);
+            std::printf("run %d: generated %d tokens at %.2f tokens/s | prompt %d tokens at %.2f tokens/s | "
+                        "first token after %.2f ms | stop: %s | threads %d\n",
+                        int(report->genTokensPerSecond.size()), stats.generatedTokens,
+                        stats.genTokensPerSecond, stats.promptTokens, stats.promptTokensPerSecond,
+                        stats.ttftMs, qPrintable(stats.stopReason),
+                        generation->model() ? generation->model()->threads : 0);
+            std::fflush(stdout);
+            // The engine alone over the same positions: prompt tokens, then the reply's tokens.
+            if (stats.generatedTokens < 2 ||
+                !generation->benchEngine(chat->generationSettings(), stats.promptTokens,
+                                         stats.generatedTokens))
+                next();
         });
     if (!quitWhenDone) return; // the screenshot's timer handles a model that fails to open
     auto* watch = new QTimer(&window);
@@ -171,6 +220,11 @@ ParsedCommandLine parseCommandLine(const QStringList& arguments) {
                                     "the median speed."),
         QStringLiteral("R"));
     parser.addOption(runsOption);
+    const QCommandLineOption chartsOption(
+        QStringLiteral("watch-charts"),
+        QCoreApplication::translate("main", "With --report-speed: show the Performance workspace while the "
+                                            "replies stream, so its charts replot live."));
+    parser.addOption(chartsOption);
     parser.addPositionalArgument(QStringLiteral("MODEL"),
                                  QCoreApplication::translate("main", "A .gguf model file to open at start."),
                                  QStringLiteral("[MODEL]"));
@@ -244,6 +298,12 @@ ParsedCommandLine parseCommandLine(const QStringList& arguments) {
                                 .arg(parser.value(runsOption));
             return result;
         }
+    }
+    options.watchCharts = parser.isSet(chartsOption);
+    if (options.watchCharts && !options.reportSpeed) {
+        result.exitCode = 2;
+        result.output = QCoreApplication::translate("main", "--watch-charts needs --report-speed.\n");
+        return result;
     }
     result.options = options;
     return result;

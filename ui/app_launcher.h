@@ -17,6 +17,7 @@ struct LaunchOptions {
     int maxTokens = -2;       // -n: overrides the sampling panel's max tokens for that prompt (-2: not set)
     bool reportSpeed = false; // --report-speed: print each reply's statistics to stdout, quit after the runs
     int runs = 1;             // --runs: with --report-speed, the prompt's reply is generated this many times
+    bool watchCharts = false; // --watch-charts: with --report-speed, the Performance charts are on screen
 };
 
 struct ParsedCommandLine {

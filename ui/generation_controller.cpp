@@ -18,6 +18,10 @@ GenerationController::GenerationController(QObject* parent) : QObject(parent) {
 
     constexpr auto queued = Qt::QueuedConnection;
     connect(worker_, &GenerationWorker::loadProgress, this, &GenerationController::loadProgress, queued);
+    connect(worker_, &GenerationWorker::engineBenchFinished, this, &GenerationController::engineBenchFinished,
+            queued);
+    connect(worker_, &GenerationWorker::engineBenchFailed, this, &GenerationController::engineBenchFailed,
+            queued);
     connect(
         worker_, &GenerationWorker::modelLoaded, this,
         [this](const LoadedModelInfo& model) {
@@ -157,6 +161,15 @@ quint64 GenerationController::generate(GenerationRequest request) {
         worker_, [worker, request] { worker->generate(request); }, Qt::QueuedConnection);
     Q_EMIT busyChanged();
     return request.id;
+}
+
+bool GenerationController::benchEngine(const GenerationSettings& settings, int depth, int tokens) {
+    if (loading_ || !model_ || generatingId_ != 0) return false;
+    GenerationWorker* worker = worker_;
+    QMetaObject::invokeMethod(
+        worker_, [worker, settings, depth, tokens] { worker->benchEngine(settings, depth, tokens); },
+        Qt::QueuedConnection);
+    return true;
 }
 
 void GenerationController::stop() {

@@ -52,6 +52,10 @@ public:
     quint64 generate(GenerationRequest request);
     // Stops the current generation (no-op when idle).
     void stop();
+    // Times iwb bench's generation loop on the generation thread (GenerationWorker::benchEngine): the
+    // engine's speed in this process, to compare the app's replies with. Ignored (returns false) unless a
+    // model is loaded and nothing else runs; the answer is engineBenchFinished or engineBenchFailed.
+    bool benchEngine(const GenerationSettings& settings, int depth, int tokens);
 
     bool isLoading() const { return loading_; }
     bool isGenerating() const { return generatingId_ != 0; }
@@ -75,6 +79,8 @@ Q_SIGNALS:
     void passReported(const wb::telemetry::PassReport& pass);
     void memoryReported(const wb::telemetry::MemoryReport& memory);
     void busyChanged(); // loading or generating changed
+    void engineBenchFinished(double tokensPerSecond);
+    void engineBenchFailed(const QString& message);
 
 private:
     QThread* thread_ = nullptr;

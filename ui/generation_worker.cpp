@@ -302,4 +302,17 @@ void GenerationWorker::generate(const GenerationRequest& request) {
     }
 }
 
+void GenerationWorker::benchEngine(const GenerationSettings& settings, int depth, int tokens) {
+    if (!model_) {
+        Q_EMIT engineBenchFailed(tr("No model is loaded."));
+        return;
+    }
+    try {
+        ensureContext(settings);
+        Q_EMIT engineBenchFinished(session_->benchGeneration(depth, tokens));
+    } catch (const std::exception& error) {
+        Q_EMIT engineBenchFailed(describeFailure(error));
+    }
+}
+
 } // namespace wb::ui

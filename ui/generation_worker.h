@@ -51,6 +51,9 @@ public:
     // Writes the demo model to `path` unless it is already there, then emits demoReady(path).
     void prepareDemoModel(const QString& path);
     void generate(const wb::ui::GenerationRequest& request);
+    // Times iwb bench's generation loop (tokens greedy passes after depth random tokens, telemetry off) on
+    // the loaded model's context with `settings`; answers with engineBenchFinished or engineBenchFailed.
+    void benchEngine(const wb::ui::GenerationSettings& settings, int depth, int tokens);
 
 Q_SIGNALS:
     void loadProgress(double fraction); // 0..1
@@ -67,6 +70,8 @@ Q_SIGNALS:
     void generationFailed(quint64 requestId, const QString& message);
     void passesReported(const wb::ui::PassBatch& batch); // at most every kChunkIntervalMs, in order
     void memoryReported(const wb::telemetry::MemoryReport& memory);
+    void engineBenchFinished(double tokensPerSecond);
+    void engineBenchFailed(const QString& message);
 
 private:
     // Rebuilds the session when the context size, threads or KV type differ from the current ones.

@@ -8,6 +8,7 @@
 #include "engine/model/kv_memory.h"
 #include "engine/model/model.h"
 #include "ui/app_launcher.h"
+#include "ui/charts/performance_panel.h"
 #include "ui/chat/chat_workspace.h"
 #include "ui/chat/conversation.h"
 #include "ui/chat/model_card.h"
@@ -39,9 +40,11 @@
 #include <QTextBrowser>
 #include <QtTest>
 
+#include <algorithm>
 #include <csignal>
 #include <memory>
 #include <sys/resource.h>
+#include <vector>
 
 using namespace wb::ui;
 
@@ -582,10 +585,10 @@ private Q_SLOTS:
                  qPrintable(QString::number(lastMessage().stats.generatedTokens)));
     }
 
-    // Generation speed inside the app (GUI thread running, text coalesced, charts fed) against `iwb bench`
-    // on the same demo model and thread count. The bar is 95 %; on a shared 2-core machine the
-    // test asserts 70 % (the float kernel path, a real regression, gives ~10 %) of the best runs on each
-    // side and prints the ratio (docs/app.md).
+    // Generation speed inside the app (GUI thread running, text coalesced, charts fed and on screen) against
+    // `iwb bench`'s generation loop run by the app's own generation thread on the same model, context and
+    // positions. The bar is 95 % (docs/app.md measures it); the test shares 2 cores with other tests,
+    // so it asserts 70 % (the float kernel path, a real regression, gives ~10 %) and prints the ratio.
     void generationSpeedNearBench() {
         QVERIFY(openWindow({}));
         const QString demo = demoModelPath();
@@ -597,45 +600,43 @@ private Q_SLOTS:
             window_->openModelFile(demo);
         }
         QVERIFY(waitForModel());
-        const QString iwb = wb::test::iwbPath();
-        QVERIFY(QFileInfo::exists(iwb));
-        auto benchOnce = [&] {
-            QProcess bench;
-            bench.start(iwb,
-                        {QStringLiteral("bench"), QStringLiteral("-m"), demo, QStringLiteral("-p"),
-                         QStringLiteral("0"), QStringLiteral("-n"), QStringLiteral("64"),
-                         QStringLiteral("-t"), QStringLiteral("2"), QStringLiteral("-r"), QStringLiteral("3"),
-                         QStringLiteral("--no-bandwidth"), QStringLiteral("-o"), QStringLiteral("json")});
-            if (!bench.waitForFinished(120000) || bench.exitCode() != 0) return 0.0;
-            return QJsonDocument::fromJson(bench.readAllStandardOutput())
-                .array()
-                .at(0)
-                .toObject()
-                .value("max_ts")
-                .toDouble();
+        // The engine's speed in this process (iwb bench's loop on the generation thread, same positions)
+        // right after each reply: no run-to-run spread of two processes in the ratio.
+        GenerationController* generation = chat()->generation();
+        auto engineSpeed = [&](const MessageStats& stats) {
+            QSignalSpy finished(generation, &GenerationController::engineBenchFinished);
+            if (!generation->benchEngine(chat()->generationSettings(), stats.promptTokens,
+                                         stats.generatedTokens))
+                return 0.0;
+            return finished.wait(kGenerationTimeoutMs) ? finished.takeFirst().at(0).toDouble() : 0.0;
         };
         useGreedyRaw(64);
         sampling()->threadsBox()->setValue(2);
-        auto appBest = [&](bool telemetry) {
-            sampling()->telemetryBox()->setChecked(telemetry);
-            double best = 0;
+        // Median over five replies of reply speed / engine speed, with the Performance charts on screen or
+        // not.
+        auto appOverEngine = [&](bool charts) {
+            sampling()->telemetryBox()->setChecked(charts);
+            std::vector<double> ratios;
             for (int run = 0; run < 5; ++run) {
+                if (charts) window_->workspaces()->setCurrentWidget(window_->performancePanel());
                 if (!sendAndWait(QStringLiteral("Once upon a time"))) return 0.0;
-                best = std::max(best, lastMessage().stats.genTokensPerSecond);
+                const MessageStats stats = lastMessage().stats;
+                const double engine = engineSpeed(stats);
+                if (engine <= 0) return 0.0;
+                ratios.push_back(stats.genTokensPerSecond / engine);
             }
-            return best;
+            window_->workspaces()->setCurrentIndex(0);
+            std::sort(ratios.begin(), ratios.end());
+            return ratios[ratios.size() / 2];
         };
-        const double benchBefore = benchOnce();
-        const double withCharts = appBest(true);
-        const double withoutCharts = appBest(false);
-        const double benchAfter = benchOnce();
-        const double bench = std::max(benchBefore, benchAfter);
-        QVERIFY(bench > 0);
+        const double withCharts = appOverEngine(true);
+        const double withoutCharts = appOverEngine(false);
         qInfo(
-            "demo model tg64, 2 threads: iwb bench %.1f tokens/s; app %.1f (%.1f %%) with live charts, %.1f "
-            "(%.1f %%) without",
-            bench, withCharts, 100.0 * withCharts / bench, withoutCharts, 100.0 * withoutCharts / bench);
-        QVERIFY2(withCharts >= 0.70 * bench, qPrintable(QString::number(withCharts / bench)));
+            "demo model tg64, 2 threads, app / engine in this process (median of 5): %.3f with the charts on "
+            "screen, %.3f without",
+            withCharts, withoutCharts);
+        QVERIFY2(withCharts >= 0.70, qPrintable(QString::number(withCharts)));
+        QVERIFY2(withoutCharts >= 0.70, qPrintable(QString::number(withoutCharts)));
     }
 
     // The command line: MODEL --prompt TEXT -n N --screenshot PATH, through the real executable.

@@ -1,5 +1,6 @@
 // inference-workbench MODEL --prompt TEXT -n N --report-speed --runs R: the headless speed report that
-// docs/app.md uses to compare the app with `iwb bench`, through the real executable.
+// docs/app.md uses to compare the app with `iwb bench`'s loop run in the same process, through the real
+// executable.
 #include "tests/support/test_models.h"
 
 #include "ui/app_launcher.h"
@@ -34,6 +35,16 @@ private Q_SLOTS:
         QVERIFY(ok.options.has_value());
         QVERIFY(ok.options->reportSpeed);
         QCOMPARE(ok.options->runs, 3);
+        QVERIFY(!ok.options->watchCharts);
+        // --watch-charts only makes sense with a speed report.
+        QCOMPARE(parseCommandLine({app, QStringLiteral("m.gguf"), QStringLiteral("--prompt"),
+                                   QStringLiteral("x"), QStringLiteral("--watch-charts")})
+                     .exitCode,
+                 2);
+        const ParsedCommandLine charts =
+            parseCommandLine({app, QStringLiteral("m.gguf"), QStringLiteral("--prompt"), QStringLiteral("x"),
+                              QStringLiteral("--report-speed"), QStringLiteral("--watch-charts")});
+        QVERIFY(charts.options.has_value() && charts.options->watchCharts);
     }
 
     void reportsEveryRunAndTheMedian() {
@@ -48,7 +59,7 @@ private Q_SLOTS:
         app.start(QStringLiteral(WB_GUI_EXECUTABLE),
                   {model, QStringLiteral("--prompt"), QStringLiteral("Once upon a time"),
                    QStringLiteral("-n"), QStringLiteral("12"), QStringLiteral("--report-speed"),
-                   QStringLiteral("--runs"), QStringLiteral("2")});
+                   QStringLiteral("--runs"), QStringLiteral("2"), QStringLiteral("--watch-charts")});
         QVERIFY(app.waitForFinished(90000));
         QCOMPARE(app.exitCode(), 0);
         const QString out = QString::fromUtf8(app.readAllStandardOutput());
@@ -70,6 +81,18 @@ private Q_SLOTS:
             out.contains(QRegularExpression(QStringLiteral("median generation speed over 2 runs: [0-9.]+ "
                                                            "tokens/s"))),
             qPrintable(out));
+        // After each reply the engine's own loop runs over the same positions, and the ratio is printed.
+        const QRegularExpression engineRun(QStringLiteral(R"(^run (\d): engine loop ([0-9.]+) tokens/s)"),
+                                           QRegularExpression::MultilineOption);
+        int engineRuns = 0;
+        for (auto it = engineRun.globalMatch(out); it.hasNext(); ++engineRuns)
+            QVERIFY(it.next().captured(2).toDouble() > 0);
+        QCOMPARE(engineRuns, 2);
+        const QRegularExpression ratio(
+            QStringLiteral(R"(app / engine: medians ([0-9.]+), paired runs ([0-9.]+))"));
+        const auto ratioMatch = ratio.match(out);
+        QVERIFY2(ratioMatch.hasMatch(), qPrintable(out));
+        QVERIFY(ratioMatch.captured(1).toDouble() > 0 && ratioMatch.captured(2).toDouble() > 0);
         // A model that cannot be opened ends the app with 1 instead of waiting for a reply forever.
         const QString bad = QDir(settings.path()).filePath(QStringLiteral("bad.gguf"));
         QFile file(bad);

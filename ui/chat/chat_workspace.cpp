@@ -446,6 +446,10 @@ bool ChatWorkspace::regenerate() {
     return true;
 }
 
+GenerationSettings ChatWorkspace::generationSettings() const {
+    return sampling_->settings();
+}
+
 bool ChatWorkspace::regenerateWithMaxTokens(int maxTokens) {
     const int previous = pendingMaxTokens_;
     pendingMaxTokens_ = maxTokens;

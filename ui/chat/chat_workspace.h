@@ -44,6 +44,8 @@ public:
     ~ChatWorkspace() override;
 
     GenerationController* generation() const { return generation_; }
+    // The sampling panel's settings, as the next request would use them.
+    GenerationSettings generationSettings() const;
     ModelCard* modelCard() const { return modelCard_; }
     SamplingPanel* samplingPanel() const { return sampling_; }
     QMenu* menu() const { return menu_; }
