@@ -31,6 +31,7 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QThread>
 
 namespace wb::ui {
 namespace {
@@ -74,8 +75,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     chat_ = new ChatWorkspace(this);
     workspaces_->insertTab(1, chat_, tr("Chat"));
     GenerationController* generation = chat_->generation();
-    connect(generation, &GenerationController::generationStarted, performancePanel_, [this] {
+    connect(generation, &GenerationController::generationStarted, performancePanel_, [this, generation] {
         performancePanel_->reset();
+        const int threads = generation->model() ? generation->model()->threads : 0;
+        performancePanel_->setEngineUsesEveryCore(threads >= QThread::idealThreadCount());
         // Else the panel would keep inviting the user to run a generation that is running.
         if (!chat_->samplingPanel()->telemetryBox()->isChecked())
             performancePanel_->showNotCharted(

@@ -164,8 +164,12 @@ LayerOpTable::LayerOpTable(QWidget* parent) : QWidget(parent) {
     view_->setEditTriggers(QAbstractItemView::NoEditTriggers);
     view_->verticalHeader()->setVisible(false);
     view_->verticalHeader()->setDefaultSectionSize(view_->fontMetrics().height() + 6);
-    view_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    // Interactive, sized to the contents when the rows are replaced (another layer), not on every live
+    // update: ResizeToContents measured the text of every cell at each refresh while tokens stream, one of
+    // the largest costs of the GUI thread with the charts on screen (docs/app.md).
+    view_->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
     view_->horizontalHeader()->setStretchLastSection(true);
+    connect(model_, &QAbstractItemModel::modelReset, view_, [this] { view_->resizeColumnsToContents(); });
     view_->setShowGrid(false);
     layout->addWidget(view_, 1);
     clear();

@@ -185,6 +185,14 @@ void PerformancePanel::markDirty(unsigned what) {
     if (!refreshTimer_->isActive()) refreshTimer_->start();
 }
 
+void PerformancePanel::setEngineUsesEveryCore(bool everyCore) {
+    refreshTimer_->setInterval(everyCore ? kBusyRefreshIntervalMs : kRefreshIntervalMs);
+}
+
+int PerformancePanel::refreshIntervalMs() const {
+    return refreshTimer_->interval();
+}
+
 bool PerformancePanel::refreshPending() const {
     return refreshTimer_->isActive();
 }

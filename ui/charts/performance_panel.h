@@ -2,9 +2,10 @@
 // The "Performance" workspace: live charts of a generation while tokens stream. Reports arrive through
 // the slots (queued from the generation worker), go into one RunAggregator (the engine does the numbers)
 // and mark the charts they change as dirty; ONE coalescing single-shot timer (PlotJuggler's pattern,
-// kRefreshIntervalMs => at most 25 refreshes/s) then refreshes only the dirty charts, each with one
-// queued replot. Exports: charts as PNG files or one multi-page PDF; the trace as Chrome JSON or CSV
-// (engine/telemetry/trace_export.h), from setTraceData() when given, else from the retained passes.
+// kRefreshIntervalMs => at most 25 refreshes/s; 5/s while the engine uses every processor) then refreshes
+// only the dirty charts, each with one queued replot. Exports: charts as PNG files or one multi-page PDF; the
+// trace as Chrome JSON or CSV (engine/telemetry/trace_export.h), from setTraceData() when given, else from
+// the retained passes.
 #include "engine/telemetry/event.h"
 #include "engine/telemetry/pass_report.h"
 #include "engine/telemetry/run_aggregator.h"
@@ -31,7 +32,12 @@ class TokenLatencyChart;
 class PerformancePanel : public QWidget {
     Q_OBJECT
 public:
-    static constexpr int kRefreshIntervalMs = 40;
+    static constexpr int kRefreshIntervalMs = 40; // at most 25 refreshes/s while a processor is free
+    // When the engine computes on every processor, each millisecond the GUI thread paints is taken from
+    // it: 5 refreshes/s then. Measured on 2 cores, 110M Q8_0, Performance workspace on screen
+    // (`inference-workbench MODEL --prompt … --report-speed --runs 15 --watch-charts`): generation at
+    // 0.86-0.89 of the engine's speed at 25/s, 0.91-0.95 at 10/s, 0.96-0.97 at 5/s (docs/app.md).
+    static constexpr int kBusyRefreshIntervalMs = 200;
 
     explicit PerformancePanel(QWidget* parent = nullptr);
     ~PerformancePanel() override;
@@ -66,6 +72,9 @@ public Q_SLOTS:
     void reset();
     // Says why a run is not charted (e.g. live charts were off for it); cleared by the next reset().
     void showNotCharted(const QString& reason);
+    // Chooses the refresh rate: kBusyRefreshIntervalMs when the engine's threads occupy every processor.
+    void setEngineUsesEveryCore(bool everyCore);
+    int refreshIntervalMs() const;
     // Refreshes the dirty charts now (the timer calls this).
     void refreshNow();
 
