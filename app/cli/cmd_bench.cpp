@@ -161,14 +161,9 @@ int runBench(const std::vector<std::string>& args) {
         return tokens;
     };
     // Each test starts from an empty context, or from `depth` random tokens evaluated before the clock runs.
-    auto resetToDepth = [&] {
-        context.reset();
-        if (depth == 0) return;
-        context.evaluate(randomTokens(depth));
-        drainTelemetry();
-    };
     auto runPrompt = [&] {
-        resetToDepth();
+        fillWithRandomTokens(context, depth, rng);
+        drainTelemetry();
         const auto tokens = randomTokens(nPrompt);
         const auto start = std::chrono::steady_clock::now();
         context.evaluate(tokens);

@@ -10,6 +10,16 @@
 
 namespace wb {
 
+void fillWithRandomTokens(InferenceContext& context, int depth, std::mt19937& rng) {
+    context.reset();
+    if (depth <= 0) return;
+    std::uniform_int_distribution<std::int32_t> anyToken(0, context.vocabSize() - 1);
+    std::vector<std::int32_t> prefix(static_cast<std::size_t>(depth));
+    for (auto& t : prefix)
+        t = anyToken(rng);
+    context.evaluate(prefix);
+}
+
 double timeGreedyGeneration(InferenceContext& context, int depth, int tokens, std::mt19937& rng,
                             const std::function<void()>& afterEachPass) {
     if (depth < 0 || tokens < 1)
@@ -18,15 +28,9 @@ double timeGreedyGeneration(InferenceContext& context, int depth, int tokens, st
         throw std::invalid_argument(std::to_string(depth) + " + " + std::to_string(tokens) +
                                     " tokens do not fit in the context length of " +
                                     std::to_string(context.contextLength()));
+    fillWithRandomTokens(context, depth, rng);
+    if (depth > 0 && afterEachPass) afterEachPass();
     std::uniform_int_distribution<std::int32_t> anyToken(0, context.vocabSize() - 1);
-    context.reset();
-    if (depth > 0) {
-        std::vector<std::int32_t> prefix(static_cast<std::size_t>(depth));
-        for (auto& t : prefix)
-            t = anyToken(rng);
-        context.evaluate(prefix);
-        if (afterEachPass) afterEachPass();
-    }
     std::vector<std::int32_t> token{anyToken(rng)};
     const auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < tokens; ++i) {

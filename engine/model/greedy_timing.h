@@ -10,6 +10,9 @@ namespace wb {
 
 class InferenceContext;
 
+// Resets `context` and evaluates `depth` random tokens in one batch (nothing when depth is 0).
+void fillWithRandomTokens(InferenceContext& context, int depth, std::mt19937& rng);
+
 // Resets `context`, evaluates `depth` random tokens (untimed), then `tokens` passes of one token each, every
 // token the greedy choice of the last logits (the first one random). Returns the seconds the `tokens`
 // passes took. afterEachPass runs after every evaluate(), timed or not (bench drains telemetry there).
