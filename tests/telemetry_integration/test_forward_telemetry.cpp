@@ -396,9 +396,16 @@ private slots:
             QVERIFY(run.memory[i].timeNs >= run.memory[i - 1].timeNs);
             QVERIFY(run.memory[i].kvUsedBytes >= run.memory[i - 1].kvUsedBytes);
         }
-        // The default interval bounds the sampling: a short run gets only the first and last samples.
+        // The default interval bounds the sampling: the first and last samples, plus at most one per interval
+        // the run lasted (none in a short run on an idle machine; a loaded or sanitized one may take longer).
         const Recorded sparse = generateWithTelemetry(*session, kPrompt, 10);
-        QCOMPARE(sparse.memory.size(), std::size_t{2});
+        const auto intervals =
+            static_cast<std::size_t>(sparse.result.timings.totalMs / TelemetryOptions{}.memoryIntervalMs);
+        QVERIFY(sparse.memory.size() >= 2);
+        QVERIFY2(
+            sparse.memory.size() <= 2 + intervals,
+            qPrintable(
+                QString("%1 samples in %2 ms").arg(sparse.memory.size()).arg(sparse.result.timings.totalMs)));
     }
 
     void residencyRisesAfterAForwardPass() {
