@@ -38,6 +38,7 @@
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTextBrowser>
+#include <QThread>
 #include <QtTest>
 
 #include <algorithm>
@@ -243,6 +244,24 @@ private Q_SLOTS:
               stats.genTokensPerSecond);
         QVERIFY(stats.generatedTokens > 100);
         QVERIFY2(watchdog.maxGapMs() < 50.0, qPrintable(QString::number(watchdog.maxGapMs())));
+    }
+
+    // The Performance charts refresh 5 times a second while the engine's threads occupy every processor
+    // and 25 times a second when one is free (docs/app.md: painting takes CPU from the engine otherwise).
+    void chartsRefreshSlowerWhenTheEngineUsesEveryCore() {
+        WB_REQUIRE_MODEL(kStories, model);
+        QVERIFY(openWindow(model));
+        useGreedyRaw(4);
+        const int processors = QThread::idealThreadCount();
+        for (const int threads : {processors, std::max(1, processors - 1)}) {
+            sampling()->threadsBox()->setValue(threads);
+            QVERIFY(sendAndWait(QStringLiteral("Once upon a time")));
+            const bool everyCore = threads >= processors;
+            QCOMPARE(window_->performancePanel()->refreshIntervalMs(),
+                     everyCore ? charts::PerformancePanel::kBusyRefreshIntervalMs
+                               : charts::PerformancePanel::kRefreshIntervalMs);
+            if (processors == 1) break; // no thread count leaves a processor free
+        }
     }
 
     void autosavedConversationReloads() {
