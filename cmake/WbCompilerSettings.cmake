@@ -14,7 +14,10 @@ endfunction()
 # so the binary still starts on any x86-64 and picks a path at run time.
 function(wb_apply_isa_flags)
     foreach(src IN LISTS ARGN)
-        if(src MATCHES "_avx512\\.cpp$")
+        if(src MATCHES "_amx\\.cpp$") # AMX tile kernels also use AVX-512 for the float combination
+            set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS
+                "-mamx-tile;-mamx-int8;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512vnni;-mavx2;-mfma;-mf16c;-mbmi2")
+        elseif(src MATCHES "_avx512\\.cpp$")
             set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS
                 "-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512vnni;-mavx512bf16;-mavx2;-mfma;-mf16c;-mbmi2")
         elseif(src MATCHES "_avx2\\.cpp$")

@@ -61,6 +61,7 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 
 std::string cpuKernelName() {
     if (portableKernelsForced()) return "portable";
+    if (amxKernelsAvailable() && amxKernelsAllowed()) return "avx512-vnni+amx";
     if (avx512KernelsAvailable()) return "avx512-vnni";
     if (avx2KernelsAvailable()) return "avx2";
     return "portable";
@@ -98,6 +99,7 @@ int runBench(const std::vector<std::string>& args) {
                   "quantized");
     parser.option("", "--kv", "TYPE", "KV cache type f16 (llama.cpp's default) or f32", "f16");
     parser.flag("", "--portable", "use the portable kernels even where SIMD kernels exist");
+    parser.flag("", "--no-amx", "prompt batches on the AVX-512 kernels even where AMX is available");
     parser.flag("", "--no-bandwidth", "skip the bandwidth probe");
     parser.option("", "--telemetry", "MODES",
                   "on, off, or on,off: record per-op telemetry spans (drained after each pass); with both, "
@@ -123,6 +125,7 @@ int runBench(const std::vector<std::string>& args) {
 
     setKernelPath(kernels == "float" ? KernelPath::Float : KernelPath::QuantizedActivations);
     setForcePortableKernels(parser.has("--portable"));
+    setAllowAmxKernels(!parser.has("--no-amx"));
 
     const auto model = Model::load(path);
     const ModelConfig& config = model->config();

@@ -5,6 +5,7 @@
 #include "engine/tensor/float_dot.h"
 #include "engine/tensor/fp16.h"
 #include "engine/tensor/matmul_avx512.h"
+#include "engine/tensor/matmul_block32_tiles_amx.h"
 #include "engine/tensor/matmul_block32_tiles_avx512.h"
 #include "engine/tensor/matmul_kquant.h"
 #include "engine/tensor/quant_dot.h"
@@ -163,22 +164,28 @@ void matMulBlock32Avx512(const WeightMatrix& w, const float* x, std::int64_t nTo
     }
 
     // Rows in lanes for batches: each 16-row group is repacked once (L1/L2-sized) and reused for every
-    // token; the tokens' blocks are interleaved by tiles of 8 tokens so that a tile reads one stream.
-    const std::size_t entries = static_cast<std::size_t>(nTokens * nBlocks);
-    std::vector<std::int8_t> tileQs(entries * 32);
-    std::vector<float> tileD(entries);
-    std::vector<std::int32_t> tileOffset(entries);
+    // token. The tokens' blocks are interleaved by tiles (8 tokens for the AVX-512 kernel; 16 for AMX, the
+    // last tile padded with zero tokens) so that a tile reads one stream.
+    const bool amx = amxKernelsAvailable() && amxKernelsAllowed();
+    const std::int64_t storedTokens = amx ? amx::paddedTokens(nTokens) : nTokens;
+    const std::size_t entries = static_cast<std::size_t>(storedTokens * nBlocks);
+    std::vector<std::int8_t> tileQs(entries * 32, 0);
+    std::vector<float> tileD(entries, 0.0f);
+    std::vector<std::int32_t> tileOffset(amx ? 0 : entries);
     forEachPiece(nTokens, nBlocks * 32, [&](std::int64_t first, std::int64_t last) {
         for (std::int64_t t = first; t < last; ++t)
             for (std::int64_t b = 0; b < nBlocks; ++b) {
                 const ActivationBlock32& block = quantized[static_cast<std::size_t>(t * nBlocks + b)];
-                const auto i = static_cast<std::size_t>(avx512::block32TileIndex(t, b, nBlocks, nTokens));
+                const auto i = static_cast<std::size_t>(amx ? amx::tileIndex(t, b, nBlocks)
+                                                            : avx512::block32TileIndex(t, b, nBlocks, nTokens));
                 std::memcpy(tileQs.data() + 32 * i, block.qs, 32);
                 tileD[i] = block.d;
-                tileOffset[i] = avx512::kBlock32SumStart - bias * blockSum(block);
+                if (!amx) tileOffset[i] = avx512::kBlock32SumStart - bias * blockSum(block);
             }
     });
-    const avx512::Block32TokenTiles tiles{tileQs.data(), tileD.data(), tileOffset.data()};
+    const avx512::Block32TokenTiles tiles{tileQs.data(), tileD.data(), amx ? nullptr : tileOffset.data()};
+    const auto packedBytes = amx ? avx512::PackedBytes::Signed : avx512::PackedBytes::Unsigned;
+    const auto groupKernel = amx ? amx::matMulBlock32Tiles : avx512::matMulBlock32Tiles;
     const std::int64_t groups = (w.rows + kRowGroup - 1) / kRowGroup;
     forEachPiece(groups, kRowGroup * w.cols * nTokens, [&](std::int64_t first, std::int64_t last) {
         std::vector<std::int32_t> packed(static_cast<std::size_t>(nBlocks * 8 * kRowGroup));
@@ -187,12 +194,12 @@ void matMulBlock32Avx512(const WeightMatrix& w, const float* x, std::int64_t nTo
             const std::int64_t row0 = g * kRowGroup;
             const auto rows = static_cast<std::int32_t>(std::min(kRowGroup, w.rows - row0));
             avx512::packBlock32Rows16(type, w.rowData(row0), w.rowBytes, nBlocks, rows, packed.data(),
-                                      scales.data());
+                                      scales.data(), packedBytes);
             const std::int64_t nextRows =
                 std::min(kRowGroup, std::max<std::int64_t>(0, w.rows - row0 - kRowGroup));
-            avx512::matMulBlock32Tiles(packed.data(), scales.data(), nBlocks, rows, tiles, nTokens, y + row0,
-                                       w.rows, g + 1 < last ? w.rowData(row0 + kRowGroup) : nullptr,
-                                       static_cast<std::size_t>(nextRows) * w.rowBytes);
+            groupKernel(packed.data(), scales.data(), nBlocks, rows, tiles, nTokens, y + row0, w.rows,
+                        g + 1 < last ? w.rowData(row0 + kRowGroup) : nullptr,
+                        static_cast<std::size_t>(nextRows) * w.rowBytes);
         }
     });
 }

@@ -308,7 +308,8 @@ inline void loadRowChunks(const std::uint8_t* const (&rows)[kLanes], std::size_t
 } // namespace
 
 void packBlock32Rows16(Block32Type type, const std::uint8_t* firstRow, std::size_t rowBytes,
-                       std::int64_t nBlocks, std::int32_t rows, std::int32_t* packed, float* scales) {
+                       std::int64_t nBlocks, std::int32_t rows, std::int32_t* packed, float* scales,
+                       PackedBytes bytes) {
     const std::uint8_t* rowPointers[kLanes];
     for (int i = 0; i < kLanes; ++i) // spare rows repeat the last row (never stored)
         rowPointers[i] = firstRow + static_cast<std::size_t>(i < rows ? i : rows - 1) * rowBytes;
@@ -319,6 +320,10 @@ void packBlock32Rows16(Block32Type type, const std::uint8_t* firstRow, std::size
     for (int p = 0; p < kLanes; ++p)
         offsets[p] = static_cast<std::int32_t>(rowPointers[laneRows[p]] - firstRow);
     const __m512i lowMask = _mm512_set1_epi8(0x0F);
+    // Q4_0 nibbles stay as they are (unsigned) or become nibble - 8; Q8_0 bytes become q + 128 or stay.
+    const bool toSigned = bytes == PackedBytes::Signed;
+    const __m512i nibbleBias = _mm512_set1_epi8(toSigned ? 8 : 0);
+    const __m512i flip = _mm512_set1_epi8(static_cast<char>(toSigned ? 0 : 0x80));
     const std::size_t blockBytes = type == Block32Type::Q4_0 ? 18 : 34;
     for (std::int64_t b = 0; b < nBlocks; ++b, packed += 8 * kLanes, scales += kLanes) {
         const std::size_t at = static_cast<std::size_t>(b) * blockBytes;
@@ -331,12 +336,13 @@ void packBlock32Rows16(Block32Type type, const std::uint8_t* firstRow, std::size
         transposeGroups(z, words);
         if (type == Block32Type::Q4_0) { // value j: low nibble of byte j, value 16 + j: its high nibble
             for (int m = 0; m < 4; ++m) {
-                _mm512_storeu_si512(packed + m * kLanes, _mm512_and_si512(words[m], lowMask));
-                _mm512_storeu_si512(packed + (m + 4) * kLanes,
-                                    _mm512_and_si512(_mm512_srli_epi16(words[m], 4), lowMask));
+                _mm512_storeu_si512(packed + m * kLanes,
+                                    _mm512_sub_epi8(_mm512_and_si512(words[m], lowMask), nibbleBias));
+                _mm512_storeu_si512(
+                    packed + (m + 4) * kLanes,
+                    _mm512_sub_epi8(_mm512_and_si512(_mm512_srli_epi16(words[m], 4), lowMask), nibbleBias));
             }
         } else {
-            const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
             for (int m = 0; m < 4; ++m)
                 _mm512_storeu_si512(packed + m * kLanes, _mm512_xor_si512(words[m], flip));
             loadRowChunks(rowPointers, at + 18, z);

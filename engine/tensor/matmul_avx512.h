@@ -56,13 +56,17 @@ void matVecBlock32(Block32Type type, const std::uint8_t* weights, std::size_t ro
                    const Block32Token& activations, std::int64_t rowBegin, std::int64_t rowEnd, float* y,
                    float* scratch);
 
+// How packBlock32Rows16 stores the weights: Unsigned = Q4_0 nibbles, Q8_0 + 128 (for vpdpbusd; the
+// activation sums undo the bias); Signed = Q4_0 nibble - 8, Q8_0 as stored (for AMX's TDPBSSD).
+enum class PackedBytes { Unsigned, Signed };
+
 // Rows in lanes for prompt batches: a group of up to 16 rows repacked once per product so that
-// packed[(b * 8 + k) * 16 + lane] is bytes 4k..4k+3 of row r(lane)'s block b as unsigned bytes (Q4_0 nibbles,
-// Q8_0 + 128), scales[b * 16 + lane] its fp16 scale as float, with r(lane) = 4 * (lane % 4) + lane / 4 (the
+// packed[(b * 8 + k) * 16 + lane] is bytes 4k..4k+3 of row r(lane)'s block b (see PackedBytes), scales[b * 16 + lane] its fp16 scale as float, with r(lane) = 4 * (lane % 4) + lane / 4 (the
 // order of an in-register transpose; matMulBlock32Tiles undoes it). Spare rows (rows < 16) repeat the last.
 // packed must hold nBlocks * 128 int32, scales nBlocks * 16 floats.
 void packBlock32Rows16(Block32Type type, const std::uint8_t* firstRow, std::size_t rowBytes,
-                       std::int64_t nBlocks, std::int32_t rows, std::int32_t* packed, float* scales);
+                       std::int64_t nBlocks, std::int32_t rows, std::int32_t* packed, float* scales,
+                       PackedBytes bytes);
 
 // Quantizes n values (a multiple of 32) to ActivationBlock32 (activation_quant.h) exactly as
 // quantizeActivationsQ8_0 does, bit for bit: the same amax, d, 1/d, round-half-even and fp16 roundings.

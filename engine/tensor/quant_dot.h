@@ -27,5 +27,10 @@ bool portableKernelsForced();
 bool avx2KernelsAvailable();
 // AVX-512 F/BW/VL/DQ with VNNI and F16C: the matrix kernels of matmul_avx512.h (see matmul.cpp).
 bool avx512KernelsAvailable();
+// Those plus AMX-TILE and AMX-INT8 that the OS lets this process use: the prompt-batch kernel of
+// matmul_block32_tiles_amx.h. setAllowAmxKernels(false) keeps the AVX-512 one (for tests and A/B runs).
+bool amxKernelsAvailable();
+void setAllowAmxKernels(bool allow);
+bool amxKernelsAllowed();
 
 } // namespace wb

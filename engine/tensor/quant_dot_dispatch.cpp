@@ -6,11 +6,16 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #endif
+#if defined(__x86_64__) && defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 namespace wb {
 namespace {
 
 std::atomic<bool> gForcePortable{false};
+std::atomic<bool> gAllowAmx{true};
 
 bool detectAvx2() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -25,7 +30,41 @@ bool detectAvx2() {
 #endif
 }
 
+// AMX needs three things (Intel SDM vol. 1, ch. 18; Linux Documentation/arch/x86/xstate.rst): CPUID leaf 7
+// EDX bits 24 (AMX-TILE) and 25 (AMX-INT8); the OS enabling the tile state in XCR0 (bits 17 TILECFG and
+// 18 TILEDATA, read with XGETBV once OSXSAVE says XGETBV exists); and, on Linux, this process asking for
+// the tile data state with arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA), since 5.16. A process that
+// uses tiles without that permission is killed, so every step must succeed.
+bool detectAmx() {
+#if defined(__x86_64__) && defined(__linux__)
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) == 0) return false;
+    if ((edx & (1u << 24)) == 0 || (edx & (1u << 25)) == 0) return false;
+    if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0 || (ecx & bit_OSXSAVE) == 0) return false;
+    unsigned xcr0 = 0, xcr0High = 0;
+    __asm__ volatile("xgetbv" : "=a"(xcr0), "=d"(xcr0High) : "c"(0));
+    constexpr unsigned kTileState = (1u << 17) | (1u << 18);
+    if ((xcr0 & kTileState) != kTileState) return false;
+    constexpr long kArchReqXcompPerm = 0x1023;
+    constexpr long kXfeatureXtiledata = 18;
+    return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+    return false;
+#endif
+}
+
 } // namespace
+
+bool amxKernelsAvailable() {
+    static const bool available = avx512KernelsAvailable() && detectAmx();
+    return available;
+}
+void setAllowAmxKernels(bool allow) {
+    gAllowAmx.store(allow, std::memory_order_relaxed);
+}
+bool amxKernelsAllowed() {
+    return gAllowAmx.load(std::memory_order_relaxed);
+}
 
 bool avx2KernelsAvailable() {
     static const bool available = detectAvx2();

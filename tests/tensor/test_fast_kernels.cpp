@@ -33,15 +33,24 @@ std::vector<float> gaussian(std::size_t n, unsigned seed, float sigma) {
     return x;
 }
 
-// Runs the product on the fastest kernels and on the portable ones; true when all outputs are identical.
+// Runs the product on the fastest kernels (with and, where the CPU has it, without AMX) and on the portable
+// ones; true when all outputs are identical.
 bool fastEqualsPortable(const wb::WeightMatrix& w, const std::vector<float>& x, std::int64_t nTokens) {
-    std::vector<float> fast(static_cast<std::size_t>(w.rows * nTokens), -1.0f), portable(fast.size(), -2.0f);
-    wb::setForcePortableKernels(false);
-    wb::matMul(w, x.data(), nTokens, fast.data(), wb::KernelPath::QuantizedActivations);
+    const auto size = static_cast<std::size_t>(w.rows * nTokens);
+    std::vector<float> portable(size, -2.0f);
     wb::setForcePortableKernels(true);
     wb::matMul(w, x.data(), nTokens, portable.data(), wb::KernelPath::QuantizedActivations);
     wb::setForcePortableKernels(false);
-    return std::memcmp(fast.data(), portable.data(), fast.size() * sizeof(float)) == 0;
+    bool same = true;
+    for (bool allowAmx : {true, false}) {
+        if (!allowAmx && !wb::amxKernelsAvailable()) continue;
+        std::vector<float> fast(size, -1.0f);
+        wb::setAllowAmxKernels(allowAmx);
+        wb::matMul(w, x.data(), nTokens, fast.data(), wb::KernelPath::QuantizedActivations);
+        wb::setAllowAmxKernels(true);
+        same = same && std::memcmp(fast.data(), portable.data(), size * sizeof(float)) == 0;
+    }
+    return same;
 }
 
 class FastKernelsTest : public QObject {
@@ -50,6 +59,8 @@ private slots:
     void reportsPath() {
         qInfo("AVX-512 VNNI kernels: %s",
               wb::avx512KernelsAvailable() ? "used" : "not available on this CPU");
+        qInfo("AMX prompt kernels: %s (the AVX-512 ones are compared as well)",
+              wb::amxKernelsAvailable() ? "used" : "not available on this CPU or OS");
     }
 
     void equalPortableOnAwkwardShapes_data() {
@@ -84,8 +95,8 @@ private slots:
                             cols);
         const auto w = wb::WeightMatrix::fromMemory(t, data.data(), cols, rows);
         // 1-3 tokens: generation kernel per token; from 4 on the packed prompt kernel, whose token tiles of 8
-        // leave every remainder 1..7 somewhere in this list.
-        for (std::int64_t nTokens : {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 33, 64}) {
+        // (16 with AMX) leave every remainder somewhere in this list.
+        for (std::int64_t nTokens : {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 30, 33, 64}) {
             auto x = gaussian(static_cast<std::size_t>(cols * nTokens), 100 + unsigned(nTokens), 1.0f);
             x[3] = 0.0f; // a block with a zero and, below, an all-zero block (scale 0)
             if (nTokens > 1) std::fill(x.begin() + cols, x.begin() + cols + 32, 0.0f);
