@@ -100,6 +100,8 @@ int runBench(const std::vector<std::string>& args) {
     parser.option("", "--kv", "TYPE", "KV cache type f16 (llama.cpp's default) or f32", "f16");
     parser.flag("", "--portable", "use the portable kernels even where SIMD kernels exist");
     parser.flag("", "--no-amx", "prompt batches on the AVX-512 kernels even where AMX is available");
+    parser.flag("", "--no-mmap",
+                "copy the weights into memory backed by 2 MiB pages instead of mapping the file (llama-bench -mmp 0)");
     parser.flag("", "--no-bandwidth", "skip the bandwidth probe");
     parser.option("", "--telemetry", "MODES",
                   "on, off, or on,off: record per-op telemetry spans (drained after each pass); with both, "
@@ -127,7 +129,10 @@ int runBench(const std::vector<std::string>& args) {
     setForcePortableKernels(parser.has("--portable"));
     setAllowAmxKernels(!parser.has("--no-amx"));
 
-    const auto model = Model::load(path);
+    LoadOptions loadOptions;
+    const bool useMmap = !parser.has("--no-mmap");
+    loadOptions.placement = useMmap ? FilePlacement::Mapped : FilePlacement::HugePageCopy;
+    const auto model = Model::load(path, loadOptions);
     const ModelConfig& config = model->config();
     const ModelInfo info = describeModel(model->file());
     ContextOptions options;
@@ -249,6 +254,7 @@ int runBench(const std::vector<std::string>& args) {
                 {"repetitions", repetitions},
                 {"kernel_path", kernels},
                 {"cpu_kernels", cpuKernelName()},
+                {"use_mmap", useMmap},
                 {"read_bandwidth_bytes_per_s", bandwidth},
                 {"bandwidth_threads", probeThreads},
             };
@@ -271,10 +277,11 @@ int runBench(const std::vector<std::string>& args) {
         const Stats ts = statsOf(r.tokensPerSecond);
         const std::string test =
             modes.size() > 1 ? r.name + (r.telemetry ? " telemetry on" : " telemetry off") : r.name;
-        std::printf("| %s | %.2f MiB | %s | %d | %s %s | %s | %.2f ± %.2f | %.2f | %.2f | %.2f |\n",
+        std::printf("| %s | %.2f MiB | %s | %d | %s %s%s | %s | %.2f ± %.2f | %.2f | %.2f | %.2f |\n",
                     modelType.c_str(), double(info.tensorBytes) / double(1 << 20),
                     sizeLabel(info.parameterCount).c_str(), context.threadCount(), kernels.c_str(),
-                    cpuKernelName().c_str(), test.c_str(), ts.mean, ts.stddev, ts.median, ts.min, ts.max);
+                    cpuKernelName().c_str(), useMmap ? "" : ", no mmap", test.c_str(), ts.mean, ts.stddev,
+                    ts.median, ts.min, ts.max);
     }
     if (modes.size() > 1) {
         std::printf("\ntelemetry on/off, same process, alternating repetitions:\n");

@@ -154,8 +154,8 @@ std::string TensorInfo::shapeString() const {
     return out + "]";
 }
 
-GgufFile GgufFile::open(const std::string& path) {
-    auto mapping = std::make_shared<MappedFile>(path);
+GgufFile GgufFile::open(const std::string& path, FilePlacement placement) {
+    auto mapping = std::make_shared<MappedFile>(path, placement);
     GgufFile file;
     file.bytes_ = mapping->bytes();
     file.storage_ = std::move(mapping);

@@ -4,6 +4,7 @@
 // Format: GGUF specification, ggml-org/ggml docs/gguf.md.
 #include "engine/gguf/ggml_types.h"
 #include "engine/gguf/gguf_value.h"
+#include "engine/util/mapped_file.h"
 
 #include <array>
 #include <cstdint>
@@ -57,8 +58,9 @@ public:
     static constexpr std::size_t kMaxKeyBytes = 65535;       // spec: keys are at most 2^16-1 bytes
     static constexpr int kMaxArrayNesting = 8;
 
-    // Maps and parses a file. Throws GgufError (bad content) or std::runtime_error (cannot open).
-    static GgufFile open(const std::string& path);
+    // Maps (or copies, see FilePlacement) and parses a file. Throws GgufError (bad content) or
+    // std::runtime_error (cannot open or read).
+    static GgufFile open(const std::string& path, FilePlacement placement = FilePlacement::Mapped);
     // Parses bytes held in memory; the caller keeps them alive. For fuzzers and generated tests.
     static GgufFile parse(std::span<const std::uint8_t> bytes, std::string sourceName = "<memory>");
 

@@ -27,7 +27,7 @@ std::shared_ptr<const Model> Model::load(const std::string& path, const LoadOpti
     };
     if (cancelled()) throw LoadCancelledError("loading " + path + " was cancelled");
     // On a throw below, `model` (and with it the file's mapping) is released as the exception leaves.
-    std::shared_ptr<const Model> model = fromFile(gguf::GgufFile::open(path));
+    std::shared_ptr<const Model> model = fromFile(gguf::GgufFile::open(path, options.placement));
     report(0.0);
     if (options.readIntoMemory) {
         const std::span<const std::uint8_t> bytes = model->file().bytes();

@@ -26,6 +26,8 @@ struct LoadOptions {
     // the first prompt (otherwise the first tokens pay for the page faults). This is the slow part of a
     // load (seconds for a GiB from disk), and the part the progress and the cancel flag are for.
     bool readIntoMemory = false;
+    // Mapped (the default) or copied into huge-page memory (iwb's --no-mmap); see FilePlacement.
+    FilePlacement placement = FilePlacement::Mapped;
     // Called on the loading thread with 0..1: 0 after mapping, then while pages are read, 1 at the end.
     std::function<void(double)> progress;
     // Checked before and after validation and every 1 MiB while pages are read (also right after each

@@ -55,9 +55,11 @@ std::string_view stopReasonName(StopReason reason) {
 }
 
 std::unique_ptr<GenerationSession> GenerationSession::open(const std::string& modelPath,
-                                                           ContextOptions options) {
+                                                           ContextOptions options, FilePlacement placement) {
     const auto start = Clock::now();
-    auto model = Model::load(modelPath);
+    LoadOptions load;
+    load.placement = placement;
+    auto model = Model::load(modelPath, load);
     // The tokenizer is built in the constructor; count it as part of loading.
     auto session = std::make_unique<GenerationSession>(std::move(model), options);
     session->loadMs_ = millisecondsBetween(start, Clock::now());

@@ -3,6 +3,7 @@
 #include "engine/util/mapping_guard.h"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fcntl.h>
 #include <stdexcept>
@@ -12,60 +13,109 @@
 
 namespace wb {
 
-MappedFile::MappedFile(const std::string& path) : path_(path) {
+namespace {
+
+constexpr std::size_t kHugePage = std::size_t{2} << 20;
+
+} // namespace
+
+MappedFile::MappedFile(const std::string& path, FilePlacement placement) : path_(path), placement_(placement) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw std::runtime_error("cannot open '" + path + "': " + std::strerror(errno));
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-        const int err = errno;
-        ::close(fd);
-        throw std::runtime_error("cannot stat '" + path + "': " + std::strerror(err));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        ::close(fd);
-        throw std::runtime_error("'" + path + "' is not a regular file");
-    }
-    size_ = static_cast<std::size_t>(st.st_size);
-    if (size_ > 0) {
-        void* mapped = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd, 0);
-        if (mapped == MAP_FAILED) {
-            const int err = errno;
-            ::close(fd);
-            throw std::runtime_error("cannot map '" + path + "': " + std::strerror(err));
+    try {
+        struct stat st {};
+        if (::fstat(fd, &st) != 0)
+            throw std::runtime_error("cannot stat '" + path + "': " + std::strerror(errno));
+        if (!S_ISREG(st.st_mode)) throw std::runtime_error("'" + path + "' is not a regular file");
+        size_ = static_cast<std::size_t>(st.st_size);
+        if (size_ > 0) {
+            if (placement == FilePlacement::Mapped)
+                mapFile(fd);
+            else
+                copyFile(fd);
         }
-        data_ = static_cast<const std::uint8_t*>(mapped);
-        mapping_guard::registerRange(data_, size_); // the file may be truncated while mapped
+    } catch (...) {
+        release();
+        ::close(fd);
+        throw;
     }
-    ::close(fd); // the mapping keeps the file alive
+    ::close(fd); // a mapping keeps the file alive; a copy no longer needs it
+}
+
+void MappedFile::mapFile(int fd) {
+    void* mapped = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd, 0);
+    if (mapped == MAP_FAILED) throw std::runtime_error("cannot map '" + path_ + "': " + std::strerror(errno));
+    region_ = mapped;
+    regionBytes_ = size_;
+    data_ = static_cast<const std::uint8_t*>(mapped);
+    mapping_guard::registerRange(data_, size_); // the file may be truncated while mapped
+}
+
+void MappedFile::copyFile(int fd) {
+    // Reserve one huge page more than needed so the copy can start on a 2 MiB boundary.
+    const std::size_t rounded = (size_ + kHugePage - 1) / kHugePage * kHugePage;
+    regionBytes_ = rounded + kHugePage;
+    void* reserved = ::mmap(nullptr, regionBytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (reserved == MAP_FAILED) {
+        regionBytes_ = 0;
+        throw std::runtime_error("cannot allocate " + std::to_string(size_) + " bytes for '" + path_ +
+                                 "': " + std::strerror(errno));
+    }
+    region_ = reserved;
+    const auto base = reinterpret_cast<std::uintptr_t>(reserved);
+    auto* start = reinterpret_cast<std::uint8_t*>((base + kHugePage - 1) & ~(kHugePage - 1));
+    // Advice only: without transparent huge pages (or with them disabled) the copy is in ordinary pages.
+    (void)::madvise(start, rounded, MADV_HUGEPAGE);
+    constexpr std::size_t kChunk = std::size_t{8} << 20;
+    for (std::size_t done = 0; done < size_;) {
+        const std::size_t want = size_ - done < kChunk ? size_ - done : kChunk;
+        const ssize_t got = ::pread(fd, start + done, want, static_cast<off_t>(done));
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) throw std::runtime_error("cannot read '" + path_ + "': " + std::strerror(errno));
+        if (got == 0)
+            throw std::runtime_error("'" + path_ + "' ended at byte " + std::to_string(done) +
+                                     " while being read (it was " + std::to_string(size_) + " bytes)");
+        done += static_cast<std::size_t>(got);
+    }
+    (void)::mprotect(start, rounded, PROT_READ); // read-only like a mapping; a stray write faults
+    data_ = start;
 }
 
 MappedFile::~MappedFile() { release(); }
 
 MappedFile::MappedFile(MappedFile&& other) noexcept
-    : path_(std::move(other.path_)), data_(other.data_), size_(other.size_) {
+    : path_(std::move(other.path_)), placement_(other.placement_), data_(other.data_), size_(other.size_),
+      region_(other.region_), regionBytes_(other.regionBytes_) {
     other.data_ = nullptr;
     other.size_ = 0;
+    other.region_ = nullptr;
+    other.regionBytes_ = 0;
 }
 
 MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
     if (this != &other) {
         release();
         path_ = std::move(other.path_);
+        placement_ = other.placement_;
         data_ = other.data_;
         size_ = other.size_;
+        region_ = other.region_;
+        regionBytes_ = other.regionBytes_;
         other.data_ = nullptr;
         other.size_ = 0;
+        other.region_ = nullptr;
+        other.regionBytes_ = 0;
     }
     return *this;
 }
 
 void MappedFile::release() noexcept {
-    if (data_ != nullptr) {
-        mapping_guard::unregisterRange(data_);
-        ::munmap(const_cast<std::uint8_t*>(data_), size_);
-    }
+    if (placement_ == FilePlacement::Mapped && data_ != nullptr) mapping_guard::unregisterRange(data_);
+    if (region_ != nullptr) ::munmap(region_, regionBytes_);
     data_ = nullptr;
     size_ = 0;
+    region_ = nullptr;
+    regionBytes_ = 0;
 }
 
 } // namespace wb

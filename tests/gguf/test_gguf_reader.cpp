@@ -2,6 +2,7 @@
 #include "engine/gguf/gguf_file.h"
 #include "engine/gguf/gguf_writer.h"
 #include "engine/gguf/model_info.h"
+#include "engine/util/mapped_file.h"
 #include "tests/support/test_models.h"
 
 #include <QDirIterator>
@@ -10,6 +11,9 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+
+#include <cstdint>
+#include <cstring>
 
 using namespace wb;
 using namespace wb::gguf;
@@ -50,6 +54,37 @@ private slots:
             }
         }
         QVERIFY2(parsed >= 30, qPrintable(QString("only %1 GGUF files found").arg(parsed)));
+    }
+
+    // The huge-page copy (iwb bench --no-mmap) holds exactly the file's bytes, parses to the same tensors,
+    // starts on a 2 MiB boundary, and reports a missing file by name like the mapping does.
+    void hugePageCopyHoldsTheSameBytes() {
+        WB_REQUIRE_MODEL("stories260K.gguf", path);
+        const MappedFile mapped(path.toStdString());
+        MappedFile copied(path.toStdString(), FilePlacement::HugePageCopy);
+        QCOMPARE(copied.placement(), FilePlacement::HugePageCopy);
+        QCOMPARE(copied.size(), mapped.size());
+        QVERIFY(copied.data() != mapped.data());
+        QCOMPARE(reinterpret_cast<std::uintptr_t>(copied.data()) % (std::uintptr_t{2} << 20), std::uintptr_t{0});
+        QVERIFY(std::memcmp(copied.data(), mapped.data(), mapped.size()) == 0);
+
+        const auto viaMap = GgufFile::open(path.toStdString());
+        const auto viaCopy = GgufFile::open(path.toStdString(), FilePlacement::HugePageCopy);
+        QCOMPARE(viaCopy.tensors().size(), viaMap.tensors().size());
+        for (std::size_t i = 0; i < viaMap.tensors().size(); ++i) {
+            const auto a = viaMap.tensorBytes(viaMap.tensors()[i]);
+            const auto b = viaCopy.tensorBytes(viaCopy.tensors()[i]);
+            QVERIFY(a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size()) == 0);
+        }
+
+        const MappedFile moved(std::move(copied));
+        QCOMPARE(moved.size(), mapped.size());
+        try {
+            const MappedFile missing("/nonexistent/model.gguf", FilePlacement::HugePageCopy);
+            QFAIL("a missing file was accepted");
+        } catch (const std::runtime_error& error) {
+            QVERIFY2(QString(error.what()).contains("/nonexistent/model.gguf"), error.what());
+        }
     }
 
     void truncatedRealModelIsRefused() {
