@@ -101,7 +101,8 @@ int runBench(const std::vector<std::string>& args) {
     parser.flag("", "--portable", "use the portable kernels even where SIMD kernels exist");
     parser.flag("", "--no-amx", "prompt batches on the AVX-512 kernels even where AMX is available");
     parser.flag("", "--no-mmap",
-                "copy the weights into memory backed by 2 MiB pages instead of mapping the file (llama-bench -mmp 0)");
+                "copy the weights into memory backed by 2 MiB pages instead of mapping the file (llama-bench "
+                "-mmp 0)");
     parser.flag("", "--no-bandwidth", "skip the bandwidth probe");
     parser.option("", "--telemetry", "MODES",
                   "on, off, or on,off: record per-op telemetry spans (drained after each pass); with both, "

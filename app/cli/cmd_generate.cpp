@@ -164,7 +164,8 @@ int runGenerate(const std::vector<std::string>& rawArgs) {
     parser.flag("", "--json", "print one JSON object instead of streaming text");
     parser.flag("", "--roofline", "print measured vs roofline-expected time per op type to stderr");
     parser.flag("", "--telemetry-off", "record no telemetry at all (no per-op clock reads)");
-    parser.flag("", "--no-mmap", "copy the weights into memory backed by 2 MiB pages instead of mapping the file");
+    parser.flag("", "--no-mmap",
+                "copy the weights into memory backed by 2 MiB pages instead of mapping the file");
 
     std::vector<std::string> args = rawArgs;
     std::vector<std::string> stopStrings = takeStopStrings(args);
@@ -204,8 +205,9 @@ int runGenerate(const std::vector<std::string>& rawArgs) {
     options.telemetry.keepTrace = !tracePath.empty() || !csvPath.empty() || roofline;
     requireFile(modelPath, "model file");
 
-    auto session = GenerationSession::open(
-        modelPath, contextOptions, parser.has("--no-mmap") ? FilePlacement::HugePageCopy : FilePlacement::Mapped);
+    auto session = GenerationSession::open(modelPath, contextOptions,
+                                           parser.has("--no-mmap") ? FilePlacement::HugePageCopy
+                                                                   : FilePlacement::Mapped);
     options.topLogits = std::min(topLogits, session->tokenizer().vocabSize());
 
     std::string prompt = parser.value("--prompt");

@@ -176,8 +176,8 @@ void matMulBlock32Avx512(const WeightMatrix& w, const float* x, std::int64_t nTo
         for (std::int64_t t = first; t < last; ++t)
             for (std::int64_t b = 0; b < nBlocks; ++b) {
                 const ActivationBlock32& block = quantized[static_cast<std::size_t>(t * nBlocks + b)];
-                const auto i = static_cast<std::size_t>(amx ? amx::tileIndex(t, b, nBlocks)
-                                                            : avx512::block32TileIndex(t, b, nBlocks, nTokens));
+                const auto i = static_cast<std::size_t>(
+                    amx ? amx::tileIndex(t, b, nBlocks) : avx512::block32TileIndex(t, b, nBlocks, nTokens));
                 std::memcpy(tileQs.data() + 32 * i, block.qs, 32);
                 tileD[i] = block.d;
                 if (!amx) tileOffset[i] = avx512::kBlock32SumStart - bias * blockSum(block);

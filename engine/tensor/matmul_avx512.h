@@ -61,9 +61,10 @@ void matVecBlock32(Block32Type type, const std::uint8_t* weights, std::size_t ro
 enum class PackedBytes { Unsigned, Signed };
 
 // Rows in lanes for prompt batches: a group of up to 16 rows repacked once per product so that
-// packed[(b * 8 + k) * 16 + lane] is bytes 4k..4k+3 of row r(lane)'s block b (see PackedBytes), scales[b * 16 + lane] its fp16 scale as float, with r(lane) = 4 * (lane % 4) + lane / 4 (the
-// order of an in-register transpose; matMulBlock32Tiles undoes it). Spare rows (rows < 16) repeat the last.
-// packed must hold nBlocks * 128 int32, scales nBlocks * 16 floats.
+// packed[(b * 8 + k) * 16 + lane] is bytes 4k..4k+3 of row r(lane)'s block b (see PackedBytes), scales[b * 16
+// + lane] its fp16 scale as float, with r(lane) = 4 * (lane % 4) + lane / 4 (the order of an in-register
+// transpose; matMulBlock32Tiles undoes it). Spare rows (rows < 16) repeat the last. packed must hold nBlocks
+// * 128 int32, scales nBlocks * 16 floats.
 void packBlock32Rows16(Block32Type type, const std::uint8_t* firstRow, std::size_t rowBytes,
                        std::int64_t nBlocks, std::int32_t rows, std::int32_t* packed, float* scales,
                        PackedBytes bytes);

@@ -19,7 +19,8 @@ constexpr std::size_t kHugePage = std::size_t{2} << 20;
 
 } // namespace
 
-MappedFile::MappedFile(const std::string& path, FilePlacement placement) : path_(path), placement_(placement) {
+MappedFile::MappedFile(const std::string& path, FilePlacement placement)
+    : path_(path), placement_(placement) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw std::runtime_error("cannot open '" + path + "': " + std::strerror(errno));
     try {
@@ -55,7 +56,8 @@ void MappedFile::copyFile(int fd) {
     // Reserve one huge page more than needed so the copy can start on a 2 MiB boundary.
     const std::size_t rounded = (size_ + kHugePage - 1) / kHugePage * kHugePage;
     regionBytes_ = rounded + kHugePage;
-    void* reserved = ::mmap(nullptr, regionBytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void* reserved =
+        ::mmap(nullptr, regionBytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (reserved == MAP_FAILED) {
         regionBytes_ = 0;
         throw std::runtime_error("cannot allocate " + std::to_string(size_) + " bytes for '" + path_ +

@@ -65,7 +65,8 @@ private slots:
         QCOMPARE(copied.placement(), FilePlacement::HugePageCopy);
         QCOMPARE(copied.size(), mapped.size());
         QVERIFY(copied.data() != mapped.data());
-        QCOMPARE(reinterpret_cast<std::uintptr_t>(copied.data()) % (std::uintptr_t{2} << 20), std::uintptr_t{0});
+        QCOMPARE(reinterpret_cast<std::uintptr_t>(copied.data()) % (std::uintptr_t{2} << 20),
+                 std::uintptr_t{0});
         QVERIFY(std::memcmp(copied.data(), mapped.data(), mapped.size()) == 0);
 
         const auto viaMap = GgufFile::open(path.toStdString());
