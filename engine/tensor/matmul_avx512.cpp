@@ -94,8 +94,9 @@ inline __m512i loadScaleWords(const std::uint8_t* chunk, std::int64_t validBlock
 // Blocks per chunk of the generation kernel (matmul_avx512.h, Block32Token).
 constexpr std::int64_t kChunkBlocks = 32;
 // Software prefetch distance of the generation kernel, bytes (interleaved A/B on Cascade Lake: 2-4 KiB best;
-// on Sapphire Rapids 2.5 KiB beat 4 KiB by 2 % (Q4_0) and 7 % (Q8_0), docs/performance.md).
-constexpr std::int64_t kPrefetchAhead = 2560;
+// on Sapphire Rapids 2.5-3 KiB won 2-4 % on DRAM-bound 1.1B files but lost 4-9 % on a 110M file in L3, and
+// 6 KiB the reverse: docs/performance.md).
+constexpr std::int64_t kPrefetchAhead = 4096;
 
 // Exact block sums of one Q4_0 row chunk, blocks 0..15 in `first` and 16..31 in `second`. Vector v = 4g + m
 // holds blocks 16g + 4L + m in its 128-bit lanes L: the 16 nibble bytes of 4 blocks fill one register, so
