@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <cstring>
 #include <fcntl.h>
+#include <fstream>
 #include <stdexcept>
+#include <string>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +18,18 @@ namespace wb {
 namespace {
 
 constexpr std::size_t kHugePage = std::size_t{2} << 20;
+
+// MemAvailable of /proc/meminfo in bytes (the kernel's estimate of what can be allocated without swapping),
+// or 0 when it cannot be read.
+std::size_t availableMemoryBytes() {
+    std::ifstream meminfo("/proc/meminfo");
+    std::string key;
+    std::size_t kib = 0;
+    std::string unit;
+    while (meminfo >> key >> kib >> unit)
+        if (key == "MemAvailable:") return kib * 1024;
+    return 0;
+}
 
 } // namespace
 
@@ -53,6 +67,13 @@ void MappedFile::mapFile(int fd) {
 }
 
 void MappedFile::copyFile(int fd) {
+    // A private copy cannot be dropped under memory pressure the way mapped pages can: refuse one that does
+    // not fit rather than let the copy push the machine into swap or the OOM killer.
+    const std::size_t available = availableMemoryBytes();
+    if (available != 0 && size_ > available)
+        throw std::runtime_error(
+            "cannot copy '" + path_ + "' into memory: it is " + std::to_string(size_ >> 20) +
+            " MiB and only " + std::to_string(available >> 20) + " MiB are available (map the file instead)");
     // Reserve one huge page more than needed so the copy can start on a 2 MiB boundary.
     const std::size_t rounded = (size_ + kHugePage - 1) / kHugePage * kHugePage;
     regionBytes_ = rounded + kHugePage;

@@ -7,10 +7,11 @@
 
 #include <QDirIterator>
 #include <QFile>
-#include <QProcess>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
 
 #include <cstdint>
 #include <cstring>
@@ -85,6 +86,19 @@ private slots:
             QFAIL("a missing file was accepted");
         } catch (const std::runtime_error& error) {
             QVERIFY2(QString(error.what()).contains("/nonexistent/model.gguf"), error.what());
+        }
+        // A file larger than the memory available is refused before anything is allocated (a sparse 1 TiB
+        // file: nothing is written to disk).
+        QTemporaryDir dir;
+        QFile huge(dir.filePath("huge.gguf"));
+        QVERIFY(huge.open(QIODevice::WriteOnly));
+        if (!huge.resize(qint64{1} << 40)) QSKIP("this file system cannot hold a sparse 1 TiB file");
+        huge.close();
+        try {
+            const MappedFile tooBig(huge.fileName().toStdString(), FilePlacement::HugePageCopy);
+            QFAIL("a 1 TiB copy was accepted");
+        } catch (const std::runtime_error& error) {
+            QVERIFY2(QString(error.what()).contains("available"), error.what());
         }
     }
 
