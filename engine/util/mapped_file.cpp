@@ -36,11 +36,16 @@ std::size_t availableMemoryBytes() {
 MappedFile::MappedFile(const std::string& path, FilePlacement placement)
     : path_(path), placement_(placement) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw std::runtime_error("cannot open '" + path + "': " + std::strerror(errno));
+    if (fd < 0) {
+        const int err = errno;
+        throw std::runtime_error("cannot open '" + path + "': " + std::strerror(err));
+    }
     try {
         struct stat st {};
-        if (::fstat(fd, &st) != 0)
-            throw std::runtime_error("cannot stat '" + path + "': " + std::strerror(errno));
+        if (::fstat(fd, &st) != 0) {
+            const int err = errno;
+            throw std::runtime_error("cannot stat '" + path + "': " + std::strerror(err));
+        }
         if (!S_ISREG(st.st_mode)) throw std::runtime_error("'" + path + "' is not a regular file");
         size_ = static_cast<std::size_t>(st.st_size);
         if (size_ > 0) {
@@ -59,7 +64,10 @@ MappedFile::MappedFile(const std::string& path, FilePlacement placement)
 
 void MappedFile::mapFile(int fd) {
     void* mapped = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd, 0);
-    if (mapped == MAP_FAILED) throw std::runtime_error("cannot map '" + path_ + "': " + std::strerror(errno));
+    if (mapped == MAP_FAILED) {
+        const int err = errno;
+        throw std::runtime_error("cannot map '" + path_ + "': " + std::strerror(err));
+    }
     region_ = mapped;
     regionBytes_ = size_;
     data_ = static_cast<const std::uint8_t*>(mapped);
@@ -80,9 +88,10 @@ void MappedFile::copyFile(int fd) {
     void* reserved =
         ::mmap(nullptr, regionBytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (reserved == MAP_FAILED) {
+        const int err = errno;
         regionBytes_ = 0;
         throw std::runtime_error("cannot allocate " + std::to_string(size_) + " bytes for '" + path_ +
-                                 "': " + std::strerror(errno));
+                                 "': " + std::strerror(err));
     }
     region_ = reserved;
     const auto base = reinterpret_cast<std::uintptr_t>(reserved);
@@ -94,7 +103,10 @@ void MappedFile::copyFile(int fd) {
         const std::size_t want = size_ - done < kChunk ? size_ - done : kChunk;
         const ssize_t got = ::pread(fd, start + done, want, static_cast<off_t>(done));
         if (got < 0 && errno == EINTR) continue;
-        if (got < 0) throw std::runtime_error("cannot read '" + path_ + "': " + std::strerror(errno));
+        if (got < 0) {
+            const int err = errno;
+            throw std::runtime_error("cannot read '" + path_ + "': " + std::strerror(err));
+        }
         if (got == 0)
             throw std::runtime_error("'" + path_ + "' ended at byte " + std::to_string(done) +
                                      " while being read (it was " + std::to_string(size_) + " bytes)");
