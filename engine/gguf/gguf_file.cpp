@@ -159,6 +159,7 @@ GgufFile GgufFile::open(const std::string& path, FilePlacement placement) {
     GgufFile file;
     file.bytes_ = mapping->bytes();
     file.storage_ = std::move(mapping);
+    file.placement_ = placement;
     file.sourceName_ = path;
     file.parseAll();
     return file;

@@ -65,6 +65,8 @@ public:
     static GgufFile parse(std::span<const std::uint8_t> bytes, std::string sourceName = "<memory>");
 
     const std::string& sourceName() const { return sourceName_; }
+    // Where open() put the bytes (parse(): Mapped, i.e. caller memory of unknown page size).
+    FilePlacement placement() const { return placement_; }
     std::uint32_t version() const { return version_; }
     std::uint64_t alignment() const { return alignment_; }
     std::uint64_t dataOffset() const { return dataOffset_; }
@@ -89,6 +91,7 @@ private:
     GgufFile() = default;
     void parseAll();
 
+    FilePlacement placement_ = FilePlacement::Mapped;
     std::shared_ptr<const void> storage_; // keeps the mapping alive when opened from a path
     std::span<const std::uint8_t> bytes_;
     std::string sourceName_;

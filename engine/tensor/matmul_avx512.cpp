@@ -95,8 +95,10 @@ inline __m512i loadScaleWords(const std::uint8_t* chunk, std::int64_t validBlock
 constexpr std::int64_t kChunkBlocks = 32;
 // Software prefetch distance of the generation kernel, bytes (interleaved A/B on Cascade Lake: 2-4 KiB best;
 // on Sapphire Rapids 2.5-3 KiB won 2-4 % on DRAM-bound 1.1B files but lost 4-9 % on a 110M file in L3, and
-// 6 KiB the reverse: docs/performance.md).
+// 6 KiB the reverse: docs/performance.md). Weights in 2 MiB pages take 2 KiB: +10 % (Q4_0) and +8 % (Q8_0)
+// over 4 KiB there (in-process A/B, 1 GB of weights, 2 threads).
 constexpr std::int64_t kPrefetchAhead = 4096;
+constexpr std::int64_t kLargePagePrefetchAhead = 2048;
 
 // Exact block sums of one Q4_0 row chunk, blocks 0..15 in `first` and 16..31 in `second`. Vector v = 4g + m
 // holds blocks 16g + 4L + m in its 128-bit lanes L: the 16 nibble bytes of 4 blocks fill one register, so
@@ -212,7 +214,7 @@ inline void transpose16(const __m512i (&in)[16], __m512i (&out)[16]) {
 template <Block32Type kType>
 void matVecBlock32Impl(const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks,
                        const Block32Token& a, std::int64_t rowBegin, std::int64_t rowEnd, float* y,
-                       float* scratch) {
+                       float* scratch, std::int64_t prefetchAhead) {
     constexpr std::int64_t kBlockBytes = kType == Block32Type::Q4_0 ? 18 : 34;
     const std::int64_t fullChunks = nBlocks / kChunkBlocks;
     const std::int64_t tailBlocks = nBlocks - fullChunks * kChunkBlocks;
@@ -232,10 +234,10 @@ void matVecBlock32Impl(const std::uint8_t* weights, std::size_t rowBytes, std::i
             float* out = scratch + i * stride;
             for (std::int64_t c = 0; c < fullChunks + (tailBlocks > 0 ? 1 : 0); ++c) {
                 const std::uint8_t* chunk = row + c * kChunkBlocks * kBlockBytes;
-                // The hardware prefetchers alone leave the stream latency-bound; run kPrefetchAhead ahead.
+                // The hardware prefetchers alone leave the stream latency-bound; run prefetchAhead ahead.
                 const std::int64_t valid = c < fullChunks ? kChunkBlocks : tailBlocks;
                 for (std::int64_t line = 0; line < valid * kBlockBytes; line += 64)
-                    _mm_prefetch(reinterpret_cast<const char*>(chunk + kPrefetchAhead + line), _MM_HINT_T0);
+                    _mm_prefetch(reinterpret_cast<const char*>(chunk + prefetchAhead + line), _MM_HINT_T0);
                 if (valid == kChunkBlocks || r0 + i + overrunRows < rowEnd)
                     rowChunk<kType, false>(chunk, a.qs + c * kChunkBlocks * 32, a.d + c * kChunkBlocks,
                                            a.offset + c * kChunkBlocks, kChunkBlocks, out + c * kChunkBlocks);
@@ -262,13 +264,14 @@ void matVecBlock32Impl(const std::uint8_t* weights, std::size_t rowBytes, std::i
 
 void matVecBlock32(Block32Type type, const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks,
                    const Block32Token& activations, std::int64_t rowBegin, std::int64_t rowEnd, float* y,
-                   float* scratch) {
+                   float* scratch, bool largePages) {
+    const std::int64_t ahead = largePages ? kLargePagePrefetchAhead : kPrefetchAhead;
     if (type == Block32Type::Q4_0)
         matVecBlock32Impl<Block32Type::Q4_0>(weights, rowBytes, nBlocks, activations, rowBegin, rowEnd, y,
-                                             scratch);
+                                             scratch, ahead);
     else
         matVecBlock32Impl<Block32Type::Q8_0>(weights, rowBytes, nBlocks, activations, rowBegin, rowEnd, y,
-                                             scratch);
+                                             scratch, ahead);
 }
 
 namespace {

@@ -51,10 +51,11 @@ inline std::int64_t paddedBlocks32(std::int64_t nBlocks) {
 }
 
 // y[r - rowBegin] for rows [rowBegin, rowEnd) of a row-major block-32 matrix. scratch: 16 *
-// paddedBlocks32(nBlocks) floats owned by the calling thread.
+// paddedBlocks32(nBlocks) floats owned by the calling thread. largePages: the weights sit in 2 MiB pages
+// (WeightMatrix::inLargePages), which takes a shorter software prefetch distance.
 void matVecBlock32(Block32Type type, const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks,
                    const Block32Token& activations, std::int64_t rowBegin, std::int64_t rowEnd, float* y,
-                   float* scratch);
+                   float* scratch, bool largePages);
 
 // How packBlock32Rows16 stores the weights: Unsigned = Q4_0 nibbles, Q8_0 + 128 (for vpdpbusd; the
 // activation sums undo the bias); Signed = Q4_0 nibble - 8, Q8_0 as stored (for AMX's TDPBSSD).

@@ -37,6 +37,7 @@ WeightMatrix WeightMatrix::fromTensor(const gguf::GgufFile& file, const gguf::Te
         throw std::invalid_argument(what + ": holds " + std::to_string(bytes.size()) + " bytes, expected " +
                                     std::to_string(w.rowBytes * static_cast<std::size_t>(w.rows)));
     w.data = bytes.data();
+    w.inLargePages = file.placement() == FilePlacement::HugePageCopy;
     return w;
 }
 

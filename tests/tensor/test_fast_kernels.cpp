@@ -33,8 +33,8 @@ std::vector<float> gaussian(std::size_t n, unsigned seed, float sigma) {
     return x;
 }
 
-// Runs the product on the fastest kernels (with and, where the CPU has it, without AMX) and on the portable
-// ones; true when all outputs are identical.
+// Runs the product on the fastest kernels (with and, where the CPU has it, without AMX; with the prefetch
+// distances of ordinary and of 2 MiB pages) and on the portable ones; true when all outputs are identical.
 bool fastEqualsPortable(const wb::WeightMatrix& w, const std::vector<float>& x, std::int64_t nTokens) {
     const auto size = static_cast<std::size_t>(w.rows * nTokens);
     std::vector<float> portable(size, -2.0f);
@@ -44,11 +44,15 @@ bool fastEqualsPortable(const wb::WeightMatrix& w, const std::vector<float>& x, 
     bool same = true;
     for (bool allowAmx : {true, false}) {
         if (!allowAmx && !wb::amxKernelsAvailable()) continue;
-        std::vector<float> fast(size, -1.0f);
-        wb::setAllowAmxKernels(allowAmx);
-        wb::matMul(w, x.data(), nTokens, fast.data(), wb::KernelPath::QuantizedActivations);
-        wb::setAllowAmxKernels(true);
-        same = same && std::memcmp(fast.data(), portable.data(), size * sizeof(float)) == 0;
+        for (bool largePages : {false, true}) {
+            wb::WeightMatrix view = w;
+            view.inLargePages = largePages;
+            std::vector<float> fast(size, -1.0f);
+            wb::setAllowAmxKernels(allowAmx);
+            wb::matMul(view, x.data(), nTokens, fast.data(), wb::KernelPath::QuantizedActivations);
+            wb::setAllowAmxKernels(true);
+            same = same && std::memcmp(fast.data(), portable.data(), size * sizeof(float)) == 0;
+        }
     }
     return same;
 }
