@@ -157,7 +157,7 @@ void matMulBlock32Avx512(const WeightMatrix& w, const float* x, std::int64_t nTo
                 const avx512::Block32Token token{qs.data() + t * padded * 32, d.data() + t * padded,
                                                  offset.data() + t * padded};
                 avx512::matVecBlock32(type, w.data, w.rowBytes, nBlocks, token, rowBegin, rowEnd,
-                                      y + t * w.rows + rowBegin, scratch.data(), w.inLargePages);
+                                      y + t * w.rows + rowBegin, scratch.data(), w.streamsFromLargePages);
             }
         });
         return;

@@ -51,8 +51,8 @@ inline std::int64_t paddedBlocks32(std::int64_t nBlocks) {
 }
 
 // y[r - rowBegin] for rows [rowBegin, rowEnd) of a row-major block-32 matrix. scratch: 16 *
-// paddedBlocks32(nBlocks) floats owned by the calling thread. largePages: the weights sit in 2 MiB pages
-// (WeightMatrix::inLargePages), which takes a shorter software prefetch distance.
+// paddedBlocks32(nBlocks) floats owned by the calling thread. largePages: the weights stream from DRAM in 2
+// MiB pages (WeightMatrix::streamsFromLargePages), which takes a shorter software prefetch distance.
 void matVecBlock32(Block32Type type, const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks,
                    const Block32Token& activations, std::int64_t rowBegin, std::int64_t rowEnd, float* y,
                    float* scratch, bool largePages);

@@ -51,7 +51,7 @@ void generationPasses(const WeightMatrix& w, KType type, const std::vector<block
         const std::int64_t rowBegin = first * kRowGroup, rowEnd = std::min(w.rows, last * kRowGroup);
         avx512k::matVecK(type, w.data, w.rowBytes, nBlocks, activations.data(),
                          reordered.empty() ? nullptr : reordered.data(), nTokens, rowBegin, rowEnd,
-                         y + rowBegin, w.rows, scratch.data(), w.inLargePages);
+                         y + rowBegin, w.rows, scratch.data(), w.streamsFromLargePages);
     });
 }
 

@@ -66,7 +66,8 @@ void matMulKPanel(KType type, const KStrip& strip, std::int64_t nBlocks, std::in
 // (256 bytes per super-block) reordered per 128 values as [0..31, 64..95, 32..63, 96..127], so that the low
 // and high nibbles of one 64-byte weight load meet their activations; unused for Q6_K (may be null).
 // `scratch` must hold kMatVecScratchBytesPerBlock * nBlocks bytes, 64-byte aligned. largePages: the weights
-// sit in 2 MiB pages (WeightMatrix::inLargePages), which takes a shorter software prefetch distance.
+// stream from DRAM in 2 MiB pages (WeightMatrix::streamsFromLargePages), which takes a shorter prefetch
+// distance.
 inline constexpr std::size_t kMatVecScratchBytesPerBlock = 16 * 68;
 void matVecK(KType type, const std::uint8_t* weights, std::size_t rowBytes, std::int64_t nBlocks,
              const void* q8k, const std::int8_t* reordered, std::int64_t nTokens, std::int64_t rowBegin,

@@ -3,8 +3,12 @@
 #include "engine/gguf/gguf_file.h"
 #include "engine/tensor/dequantize.h"
 
+#include <cstdint>
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
+
+#include <unistd.h>
 
 namespace wb {
 namespace {
@@ -23,6 +27,22 @@ std::size_t checkedRowBytes(GgmlType type, std::int64_t cols, const std::string&
 
 } // namespace
 
+namespace {
+
+// The largest cache level the C library reports (L3, else L2), in bytes; 0 when none is known.
+std::uint64_t lastLevelCacheBytes() {
+    static const std::uint64_t bytes = [] {
+        for (int level : {_SC_LEVEL3_CACHE_SIZE, _SC_LEVEL2_CACHE_SIZE}) {
+            const long size = sysconf(level);
+            if (size > 0) return static_cast<std::uint64_t>(size);
+        }
+        return std::uint64_t{0};
+    }();
+    return bytes;
+}
+
+} // namespace
+
 WeightMatrix WeightMatrix::fromTensor(const gguf::GgufFile& file, const gguf::TensorInfo& info) {
     const std::string what = "tensor '" + info.name + "' in " + file.sourceName();
     if (info.nDims < 1 || info.nDims > 2 || info.ne[2] != 1 || info.ne[3] != 1)
@@ -37,7 +57,8 @@ WeightMatrix WeightMatrix::fromTensor(const gguf::GgufFile& file, const gguf::Te
         throw std::invalid_argument(what + ": holds " + std::to_string(bytes.size()) + " bytes, expected " +
                                     std::to_string(w.rowBytes * static_cast<std::size_t>(w.rows)));
     w.data = bytes.data();
-    w.inLargePages = file.placement() == FilePlacement::HugePageCopy;
+    w.streamsFromLargePages =
+        file.placement() == FilePlacement::HugePageCopy && file.fileSize() > lastLevelCacheBytes();
     return w;
 }
 

@@ -18,9 +18,11 @@ struct WeightMatrix {
     std::int64_t cols = 0; // ne[0], contiguous
     std::int64_t rows = 0; // ne[1]
     std::size_t rowBytes = 0;
-    // The bytes sit in 2 MiB pages (a FilePlacement::HugePageCopy file): the generation kernels then
-    // prefetch a shorter distance ahead (docs/performance.md).
-    bool inLargePages = false;
+    // The bytes sit in 2 MiB pages (a FilePlacement::HugePageCopy file) and the file is larger than the
+    // last-level cache, so every token streams them from DRAM: the generation kernels then prefetch a
+    // shorter distance ahead (2 KiB; measured faster there, slower for a model that stays in L3:
+    // docs/performance.md).
+    bool streamsFromLargePages = false;
 
     // Validates that the tensor is 2-D (or 1-D, as one row), that its type can be dequantized and that
     // its row length is a multiple of the block size. Throws std::invalid_argument naming the tensor.

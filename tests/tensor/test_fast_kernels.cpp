@@ -46,7 +46,7 @@ bool fastEqualsPortable(const wb::WeightMatrix& w, const std::vector<float>& x, 
         if (!allowAmx && !wb::amxKernelsAvailable()) continue;
         for (bool largePages : {false, true}) {
             wb::WeightMatrix view = w;
-            view.inLargePages = largePages;
+            view.streamsFromLargePages = largePages;
             std::vector<float> fast(size, -1.0f);
             wb::setAllowAmxKernels(allowAmx);
             wb::matMul(view, x.data(), nTokens, fast.data(), wb::KernelPath::QuantizedActivations);
