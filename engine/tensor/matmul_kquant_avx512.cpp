@@ -292,7 +292,8 @@ void tileFor(KType type, const KStrip& s, std::int64_t nBlocks, std::int64_t r0,
 // keeps loads in flight while a group's rows are reduced. A/B on the TinyLlama Q4_K_M file favoured it, but
 // the VM was heavily loaded at the time (see docs/performance.md).
 constexpr std::int64_t kPrefetchRowsAhead = WB_KQ_PREFETCH_ROWS;
-// Weights in 2 MiB pages: 2 KiB ahead instead. In-process A/B on Sapphire Rapids, 1 GB of weights, 2 threads:
+// Weights streaming from DRAM in 2 MiB pages (WeightMatrix::streamsFromLargePages): 2 KiB ahead instead.
+// In-process A/B on Sapphire Rapids, 1 GB of weights, 2 threads:
 // +12 % (Q4_K, 2048 columns), +18 % (Q4_K, 5632), +22 % (Q6_K, 2048); with 4 KiB pages the row distance
 // stays better (2 KiB ahead: -10 % on Q4_K, 2048 columns), as each prefetch there also walks the next pages.
 constexpr std::int64_t kLargePagePrefetchBytes = 2048;
