@@ -94,6 +94,8 @@ void GenerationWorker::loadModel(const QString& path, const GenerationSettings& 
         Q_EMIT loadProgress(0.0);
         LoadOptions options;
         options.readIntoMemory = true;
+        options.placement = FilePlacement::Automatic; // as iwb: repacked, or in 2 MiB pages when that fits
+        options.repack = true;
         options.cancel = &cancelLoad_;
         options.progress = [this](double fraction) {
             Q_EMIT loadProgress(0.95 * fraction);

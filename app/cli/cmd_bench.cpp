@@ -2,6 +2,7 @@
 // plus this machine's read bandwidth measured in the same run and how much of it generation uses.
 #include "cli_args.h"
 #include "cli_command.h"
+#include "load_flags.h"
 
 #include "engine/gguf/model_info.h"
 #include "engine/model/greedy_timing.h"
@@ -100,9 +101,7 @@ int runBench(const std::vector<std::string>& args) {
     parser.option("", "--kv", "TYPE", "KV cache type f16 (llama.cpp's default) or f32", "f16");
     parser.flag("", "--portable", "use the portable kernels even where SIMD kernels exist");
     parser.flag("", "--no-amx", "prompt batches on the AVX-512 kernels even where AMX is available");
-    parser.flag("", "--no-mmap",
-                "copy the weights into memory backed by 2 MiB pages instead of mapping the file (llama-bench "
-                "-mmp 0)");
+    declareLoadFlags(parser);
     parser.flag("", "--no-bandwidth", "skip the bandwidth probe");
     parser.option("", "--telemetry", "MODES",
                   "on, off, or on,off: record per-op telemetry spans (drained after each pass); with both, "
@@ -130,10 +129,10 @@ int runBench(const std::vector<std::string>& args) {
     setForcePortableKernels(parser.has("--portable"));
     setAllowAmxKernels(!parser.has("--no-amx"));
 
-    LoadOptions loadOptions;
-    const bool useMmap = !parser.has("--no-mmap");
-    loadOptions.placement = useMmap ? FilePlacement::Mapped : FilePlacement::HugePageCopy;
-    const auto model = Model::load(path, loadOptions);
+    const auto model = Model::load(path, loadOptionsFromFlags(parser));
+    const bool useMmap = model->file().placement() == FilePlacement::Mapped;
+    const std::string placementLabel =
+        std::string(useMmap ? ", mmap" : ", 2 MiB pages") + (model->repackedBytes() > 0 ? " + repacked" : "");
     const ModelConfig& config = model->config();
     const ModelInfo info = describeModel(model->file());
     ContextOptions options;
@@ -256,6 +255,7 @@ int runBench(const std::vector<std::string>& args) {
                 {"kernel_path", kernels},
                 {"cpu_kernels", cpuKernelName()},
                 {"use_mmap", useMmap},
+                {"repacked_bytes", model->repackedBytes()},
                 {"read_bandwidth_bytes_per_s", bandwidth},
                 {"bandwidth_threads", probeThreads},
             };
@@ -281,7 +281,7 @@ int runBench(const std::vector<std::string>& args) {
         std::printf("| %s | %.2f MiB | %s | %d | %s %s%s | %s | %.2f ± %.2f | %.2f | %.2f | %.2f |\n",
                     modelType.c_str(), double(info.tensorBytes) / double(1 << 20),
                     sizeLabel(info.parameterCount).c_str(), context.threadCount(), kernels.c_str(),
-                    cpuKernelName().c_str(), useMmap ? "" : ", no mmap", test.c_str(), ts.mean, ts.stddev,
+                    cpuKernelName().c_str(), placementLabel.c_str(), test.c_str(), ts.mean, ts.stddev,
                     ts.median, ts.min, ts.max);
     }
     if (modes.size() > 1) {

@@ -1,6 +1,7 @@
 // iwb generate: run a model on a prompt and stream the generated text.
 #include "cli_args.h"
 #include "cli_command.h"
+#include "load_flags.h"
 #include "telemetry_output.h"
 
 #include "engine/session/chat_prompt.h"
@@ -89,6 +90,8 @@ nlohmann::json resultJson(const GenerationResult& result, const GenerationSessio
             {"n_generated", result.ids.size()},
             {"context_length", session.contextLength()},
             {"threads", session.threadCount()},
+            {"use_mmap", session.model().file().placement() == FilePlacement::Mapped},
+            {"repacked_bytes", session.model().repackedBytes()},
             {"chat_format", chatFormat},
             {"sampling",
              {{"temperature", sampling.temperature},
@@ -104,13 +107,17 @@ nlohmann::json resultJson(const GenerationResult& result, const GenerationSessio
 
 void printStatistics(const GenerationResult& result, const GenerationSession& session) {
     const auto& t = result.timings;
+    const Model& model = session.model();
+    std::string weights =
+        model.file().placement() == FilePlacement::Mapped ? "mapped" : "copied into 2 MiB pages";
+    if (model.repackedBytes() > 0) weights += ", Q4_0/Q8_0 repacked";
     std::fprintf(
         stderr,
-        "\n\nload %.1f ms | prompt %zu tokens in %.1f ms (%.1f tokens/s) | first token after %.1f ms\n"
+        "\n\nload %.1f ms (%s) | prompt %zu tokens in %.1f ms (%.1f tokens/s) | first token after %.1f ms\n"
         "generated %zu tokens (%.1f tokens/s) | stop: %s | context %d | threads %d\n",
-        t.loadMs, result.promptIds.size(), t.promptMs, t.promptTokensPerSecond, t.ttftMs, result.ids.size(),
-        t.genTokensPerSecond, std::string(stopReasonName(result.stopReason)).c_str(), session.contextLength(),
-        session.threadCount());
+        t.loadMs, weights.c_str(), result.promptIds.size(), t.promptMs, t.promptTokensPerSecond, t.ttftMs,
+        result.ids.size(), t.genTokensPerSecond, std::string(stopReasonName(result.stopReason)).c_str(),
+        session.contextLength(), session.threadCount());
 }
 
 struct OptionSpec {
@@ -164,8 +171,7 @@ int runGenerate(const std::vector<std::string>& rawArgs) {
     parser.flag("", "--json", "print one JSON object instead of streaming text");
     parser.flag("", "--roofline", "print measured vs roofline-expected time per op type to stderr");
     parser.flag("", "--telemetry-off", "record no telemetry at all (no per-op clock reads)");
-    parser.flag("", "--no-mmap",
-                "copy the weights into memory backed by 2 MiB pages instead of mapping the file");
+    declareLoadFlags(parser);
 
     std::vector<std::string> args = rawArgs;
     std::vector<std::string> stopStrings = takeStopStrings(args);
@@ -205,9 +211,7 @@ int runGenerate(const std::vector<std::string>& rawArgs) {
     options.telemetry.keepTrace = !tracePath.empty() || !csvPath.empty() || roofline;
     requireFile(modelPath, "model file");
 
-    auto session = GenerationSession::open(modelPath, contextOptions,
-                                           parser.has("--no-mmap") ? FilePlacement::HugePageCopy
-                                                                   : FilePlacement::Mapped);
+    auto session = GenerationSession::open(modelPath, contextOptions, loadOptionsFromFlags(parser));
     options.topLogits = std::min(topLogits, session->tokenizer().vocabSize());
 
     std::string prompt = parser.value("--prompt");

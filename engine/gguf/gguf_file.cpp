@@ -154,12 +154,12 @@ std::string TensorInfo::shapeString() const {
     return out + "]";
 }
 
-GgufFile GgufFile::open(const std::string& path, FilePlacement placement) {
-    auto mapping = std::make_shared<MappedFile>(path, placement);
+GgufFile GgufFile::open(const std::string& path, FilePlacement placement, const CopyProgress& onCopied) {
+    auto mapping = std::make_shared<MappedFile>(path, placement, onCopied);
     GgufFile file;
     file.bytes_ = mapping->bytes();
+    file.placement_ = mapping->placement();
     file.storage_ = std::move(mapping);
-    file.placement_ = placement;
     file.sourceName_ = path;
     file.parseAll();
     return file;

@@ -58,14 +58,16 @@ public:
     static constexpr std::size_t kMaxKeyBytes = 65535;       // spec: keys are at most 2^16-1 bytes
     static constexpr int kMaxArrayNesting = 8;
 
-    // Maps (or copies, see FilePlacement) and parses a file. Throws GgufError (bad content) or
-    // std::runtime_error (cannot open or read).
-    static GgufFile open(const std::string& path, FilePlacement placement = FilePlacement::Mapped);
+    // Maps (or copies, see FilePlacement; onCopied follows a copy) and parses a file. Throws GgufError (bad
+    // content) or std::runtime_error (cannot open or read).
+    static GgufFile open(const std::string& path, FilePlacement placement = FilePlacement::Mapped,
+                         const CopyProgress& onCopied = {});
     // Parses bytes held in memory; the caller keeps them alive. For fuzzers and generated tests.
     static GgufFile parse(std::span<const std::uint8_t> bytes, std::string sourceName = "<memory>");
 
     const std::string& sourceName() const { return sourceName_; }
-    // Where open() put the bytes (parse(): Mapped, i.e. caller memory of unknown page size).
+    // Where open() put the bytes, Mapped or HugePageCopy (parse(): Mapped, i.e. caller memory of unknown
+    // page size).
     FilePlacement placement() const { return placement_; }
     std::uint32_t version() const { return version_; }
     std::uint64_t alignment() const { return alignment_; }

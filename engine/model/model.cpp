@@ -1,5 +1,7 @@
 #include "engine/model/model.h"
 
+#include "engine/tensor/quant_dot.h"
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -27,9 +29,23 @@ std::shared_ptr<const Model> Model::load(const std::string& path, const LoadOpti
     };
     if (cancelled()) throw LoadCancelledError("loading " + path + " was cancelled");
     // On a throw below, `model` (and with it the file's mapping) is released as the exception leaves.
-    std::shared_ptr<const Model> model = fromFile(gguf::GgufFile::open(path, options.placement));
-    report(0.0);
-    if (options.readIntoMemory) {
+    const CopyProgress onCopied = [&](std::size_t copied, std::size_t total) {
+        report(double(copied) / double(total));
+    };
+    const bool repack = options.repack && avx512KernelsAvailable() && !portableKernelsForced();
+    std::shared_ptr<Model> model;
+    if (options.placement == FilePlacement::Automatic && repack) {
+        // A copy into 2 MiB pages would only duplicate what repacking puts there when the repackable matrices
+        // are most of the weights: map the file then.
+        auto mapped = std::shared_ptr<Model>(new Model(gguf::GgufFile::open(path, FilePlacement::Mapped)));
+        if (2 * InterleavedWeights::repackableBytes(mapped->weights_) >= mapped->weightBytes())
+            model = std::move(mapped);
+    }
+    if (!model)
+        model = std::shared_ptr<Model>(new Model(gguf::GgufFile::open(path, options.placement, onCopied)));
+    const bool copied = model->file().placement() == FilePlacement::HugePageCopy;
+    if (!copied) report(0.0);
+    if (options.readIntoMemory && !copied) {
         const std::span<const std::uint8_t> bytes = model->file().bytes();
         const long pageSize = sysconf(_SC_PAGESIZE) > 0 ? sysconf(_SC_PAGESIZE) : 4096;
         const auto step = static_cast<std::size_t>(pageSize);
@@ -50,6 +66,13 @@ std::shared_ptr<const Model> Model::load(const std::string& path, const LoadOpti
             }
         }
         (void)sink;
+    }
+    // The repacked copy is private memory the kernel cannot reclaim: like the file copy, it must leave half
+    // of the available memory free, or the matrices stay in the file's layout.
+    const std::size_t available = availableMemoryBytes();
+    if (repack && available != 0 && 2 * InterleavedWeights::repackableBytes(model->weights_) <= available) {
+        model->interleaved_ = InterleavedWeights::build(model->weights_, !copied, options.cancel);
+        if (!model->interleaved_) throw LoadCancelledError("loading " + path + " was cancelled");
     }
     report(1.0);
     return model;

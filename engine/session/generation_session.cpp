@@ -55,10 +55,8 @@ std::string_view stopReasonName(StopReason reason) {
 }
 
 std::unique_ptr<GenerationSession> GenerationSession::open(const std::string& modelPath,
-                                                           ContextOptions options, FilePlacement placement) {
+                                                           ContextOptions options, const LoadOptions& load) {
     const auto start = Clock::now();
-    LoadOptions load;
-    load.placement = placement;
     auto model = Model::load(modelPath, load);
     // The tokenizer is built in the constructor; count it as part of loading.
     auto session = std::make_unique<GenerationSession>(std::move(model), options);

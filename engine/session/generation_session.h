@@ -81,10 +81,10 @@ public:
 
 class GenerationSession {
 public:
-    // Loads the model (mapped, or copied into huge-page memory: FilePlacement) and its tokenizer; the time
+    // Loads the model (where and how: LoadOptions, e.g. placement and repacking) and its tokenizer; the time
     // taken is reported as timings.loadMs.
     static std::unique_ptr<GenerationSession> open(const std::string& modelPath, ContextOptions options,
-                                                   FilePlacement placement = FilePlacement::Mapped);
+                                                   const LoadOptions& load = {});
     GenerationSession(std::shared_ptr<const Model> model, ContextOptions options, double loadMs = 0);
     ~GenerationSession();
     GenerationSession(const GenerationSession&) = delete;

@@ -8,6 +8,7 @@
 #include "engine/tensor/matmul_block32_tiles_amx.h"
 #include "engine/tensor/matmul_block32_tiles_avx512.h"
 #include "engine/tensor/matmul_kquant.h"
+#include "engine/tensor/matvec_interleaved_avx512.h"
 #include "engine/tensor/quant_dot.h"
 #include "engine/util/parallel_work.h"
 
@@ -133,7 +134,29 @@ void matMulBlock32Avx512(const WeightMatrix& w, const float* x, std::int64_t nTo
         return sum;
     };
 
-    if (nTokens < kPanelMinTokens) {
+    const std::int64_t interleavedRows = w.interleaved != nullptr ? w.rows / kRowGroup * kRowGroup : 0;
+    if (nTokens < kPanelMinTokens && interleavedRows > 0) {
+        // Repacked groups: the tokens' blocks in plain order.
+        std::vector<std::int8_t> qs(static_cast<std::size_t>(nTokens * nBlocks * 32));
+        std::vector<float> d(static_cast<std::size_t>(nTokens * nBlocks));
+        std::vector<std::int32_t> offset(d.size());
+        for (std::size_t i = 0; i < quantized.size(); ++i) {
+            std::memcpy(qs.data() + 32 * i, quantized[i].qs, 32);
+            d[i] = quantized[i].d;
+            offset[i] = -bias * blockSum(quantized[i]);
+        }
+        const std::int64_t groups = interleavedRows / kRowGroup;
+        forEachPiece(groups, kRowGroup * w.cols * nTokens, [&](std::int64_t first, std::int64_t last) {
+            for (std::int64_t t = 0; t < nTokens; ++t) {
+                const avx512::Block32Activations token{qs.data() + t * nBlocks * 32, d.data() + t * nBlocks,
+                                                       offset.data() + t * nBlocks};
+                avx512::matVecInterleaved16(type, w.interleaved, w.interleavedGroupBytes, nBlocks, token,
+                                            first, last, y + t * w.rows + first * kRowGroup);
+            }
+        });
+        if (interleavedRows == w.rows) return;
+    }
+    if (nTokens < kPanelMinTokens) { // rows in the file's layout: all of them, or those after the last group
         const std::int64_t padded = avx512::paddedBlocks32(nBlocks);
         std::vector<std::int8_t> qs(static_cast<std::size_t>(nTokens * padded * 32), 0);
         std::vector<float> d(static_cast<std::size_t>(nTokens * padded), 0.0f);
@@ -149,9 +172,11 @@ void matMulBlock32Avx512(const WeightMatrix& w, const float* x, std::int64_t nTo
                 d[static_cast<std::size_t>(t * padded + b)] = block.d;
                 offset[static_cast<std::size_t>(t * padded + b)] = -bias * blockSum(block);
             }
-        const std::int64_t groups = (w.rows + kRowGroup - 1) / kRowGroup;
+        const std::int64_t rawRows = w.rows - interleavedRows;
+        const std::int64_t groups = (rawRows + kRowGroup - 1) / kRowGroup;
         forEachPiece(groups, kRowGroup * w.cols * nTokens, [&](std::int64_t first, std::int64_t last) {
-            const std::int64_t rowBegin = first * kRowGroup, rowEnd = std::min(w.rows, last * kRowGroup);
+            const std::int64_t rowBegin = interleavedRows + first * kRowGroup;
+            const std::int64_t rowEnd = std::min(w.rows, interleavedRows + last * kRowGroup);
             std::vector<float> scratch(static_cast<std::size_t>(kRowGroup * padded), 0.0f);
             for (std::int64_t t = 0; t < nTokens; ++t) {
                 const avx512::Block32Token token{qs.data() + t * padded * 32, d.data() + t * padded,
@@ -193,13 +218,22 @@ void matMulBlock32Avx512(const WeightMatrix& w, const float* x, std::int64_t nTo
         for (std::int64_t g = first; g < last; ++g) {
             const std::int64_t row0 = g * kRowGroup;
             const auto rows = static_cast<std::int32_t>(std::min(kRowGroup, w.rows - row0));
-            avx512::packBlock32Rows16(type, w.rowData(row0), w.rowBytes, nBlocks, rows, packed.data(),
-                                      scales.data(), packedBytes);
-            const std::int64_t nextRows =
-                std::min(kRowGroup, std::max<std::int64_t>(0, w.rows - row0 - kRowGroup));
+            const auto repacked = [&](std::int64_t group) {
+                return w.interleaved + static_cast<std::size_t>(group) * w.interleavedGroupBytes;
+            };
+            if (row0 < interleavedRows)
+                avx512::unpackInterleaved16(type, repacked(g), nBlocks, packed.data(), scales.data(),
+                                            packedBytes);
+            else
+                avx512::packBlock32Rows16(type, w.rowData(row0), w.rowBytes, nBlocks, rows, packed.data(),
+                                          scales.data(), packedBytes);
+            const std::int64_t next = row0 + kRowGroup;
+            const std::int64_t nextRows = std::min(kRowGroup, std::max<std::int64_t>(0, w.rows - next));
+            const bool nextRepacked = next < interleavedRows;
             groupKernel(packed.data(), scales.data(), nBlocks, rows, tiles, nTokens, y + row0, w.rows,
-                        g + 1 < last ? w.rowData(row0 + kRowGroup) : nullptr,
-                        static_cast<std::size_t>(nextRows) * w.rowBytes);
+                        g + 1 < last ? (nextRepacked ? repacked(g + 1) : w.rowData(next)) : nullptr,
+                        nextRepacked ? w.interleavedGroupBytes
+                                     : static_cast<std::size_t>(nextRows) * w.rowBytes);
         }
     });
 }

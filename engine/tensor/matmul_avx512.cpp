@@ -2,6 +2,7 @@
 
 #include "engine/tensor/activation_quant.h"
 #include "engine/tensor/block_layouts.h"
+#include "engine/tensor/matvec_interleaved_avx512.h"
 
 #include <immintrin.h>
 
@@ -354,6 +355,43 @@ void packBlock32Rows16(Block32Type type, const std::uint8_t* firstRow, std::size
             transposeGroups(z, words);
             for (int m = 0; m < 4; ++m)
                 _mm512_storeu_si512(packed + (m + 4) * kLanes, _mm512_xor_si512(words[m], flip));
+        }
+    }
+}
+
+void interleaveRows16(Block32Type type, const std::uint8_t* firstRow, std::size_t rowBytes,
+                      std::int64_t nBlocks, std::uint8_t* group) {
+    const std::uint8_t* rows[kLanes];
+    for (int i = 0; i < kLanes; ++i)
+        rows[i] = firstRow + static_cast<std::size_t>(i) * rowBytes;
+    alignas(64) std::int32_t laneRows[kLanes];
+    _mm512_store_si512(laneRows, packedLaneRows());
+    const std::size_t blockBytes = type == Block32Type::Q4_0 ? 18 : 34;
+    const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80)); // Q8_0 is stored as q + 128
+    if (nBlocks % 2 != 0) { // the odd block of the last pair is missing: zeros, never read
+        std::memset(group + interleavedQuantsAt(type, nBlocks), 0,
+                    static_cast<std::size_t>(interleavedQuantBytes(type)));
+        std::memset(group + interleavedScalesAt(type, nBlocks), 0, 2 * kLanes);
+    }
+    for (std::int64_t b = 0; b < nBlocks; ++b) {
+        const std::size_t at = static_cast<std::size_t>(b) * blockBytes;
+        std::uint8_t* scales = group + interleavedScalesAt(type, b);
+        for (int p = 0; p < kLanes; ++p)
+            std::memcpy(scales + 2 * p, rows[laneRows[p]] + at, 2);
+        std::uint8_t* out = group + interleavedQuantsAt(type, b);
+        __m512i z[4], words[4];
+        loadRowChunks(rows, at + 2, z);
+        transposeGroups(z, words);
+        if (type == Block32Type::Q4_0) {
+            for (int k = 0; k < 4; ++k)
+                _mm512_storeu_si512(out + 64 * k, words[k]);
+        } else {
+            for (int k = 0; k < 4; ++k)
+                _mm512_storeu_si512(out + 64 * k, _mm512_xor_si512(words[k], flip));
+            loadRowChunks(rows, at + 18, z);
+            transposeGroups(z, words);
+            for (int k = 0; k < 4; ++k)
+                _mm512_storeu_si512(out + 64 * (k + 4), _mm512_xor_si512(words[k], flip));
         }
     }
 }

@@ -2,13 +2,11 @@
 
 #include "engine/gguf/gguf_file.h"
 #include "engine/tensor/dequantize.h"
+#include "engine/util/cache_size.h"
 
 #include <cstdint>
-#include <initializer_list>
 #include <stdexcept>
 #include <string>
-
-#include <unistd.h>
 
 namespace wb {
 namespace {
@@ -23,22 +21,6 @@ std::size_t checkedRowBytes(GgmlType type, std::int64_t cols, const std::string&
                                     " is not a positive multiple of the " + std::string(traits.name) +
                                     " block size " + std::to_string(traits.blockSize));
     return static_cast<std::size_t>(cols / traits.blockSize) * traits.bytesPerBlock;
-}
-
-} // namespace
-
-namespace {
-
-// The largest cache level the C library reports (L3, else L2), in bytes; 0 when none is known.
-std::uint64_t lastLevelCacheBytes() {
-    static const std::uint64_t bytes = [] {
-        for (int level : {_SC_LEVEL3_CACHE_SIZE, _SC_LEVEL2_CACHE_SIZE}) {
-            const long size = sysconf(level);
-            if (size > 0) return static_cast<std::uint64_t>(size);
-        }
-        return std::uint64_t{0};
-    }();
-    return bytes;
 }
 
 } // namespace

@@ -1,5 +1,6 @@
 #include "engine/util/mapped_file.h"
 
+#include "engine/util/cache_size.h"
 #include "engine/util/mapping_guard.h"
 
 #include <cerrno>
@@ -15,12 +16,6 @@
 
 namespace wb {
 
-namespace {
-
-constexpr std::size_t kHugePage = std::size_t{2} << 20;
-
-// MemAvailable of /proc/meminfo in bytes (the kernel's estimate of what can be allocated without swapping),
-// or 0 when it cannot be read.
 std::size_t availableMemoryBytes() {
     std::ifstream meminfo("/proc/meminfo");
     std::string key;
@@ -31,9 +26,15 @@ std::size_t availableMemoryBytes() {
     return 0;
 }
 
-} // namespace
+FilePlacement resolvePlacement(FilePlacement requested, std::size_t fileBytes, std::size_t availableBytes,
+                               std::uint64_t cacheBytes) {
+    if (requested != FilePlacement::Automatic) return requested;
+    const bool streamsFromMemory = fileBytes > cacheBytes;
+    const bool fits = availableBytes != 0 && fileBytes <= availableBytes / 2;
+    return streamsFromMemory && fits ? FilePlacement::HugePageCopy : FilePlacement::Mapped;
+}
 
-MappedFile::MappedFile(const std::string& path, FilePlacement placement)
+MappedFile::MappedFile(const std::string& path, FilePlacement placement, const CopyProgress& onCopied)
     : path_(path), placement_(placement) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -48,11 +49,12 @@ MappedFile::MappedFile(const std::string& path, FilePlacement placement)
         }
         if (!S_ISREG(st.st_mode)) throw std::runtime_error("'" + path + "' is not a regular file");
         size_ = static_cast<std::size_t>(st.st_size);
+        placement_ = resolvePlacement(placement, size_, availableMemoryBytes(), lastLevelCacheBytes());
         if (size_ > 0) {
-            if (placement == FilePlacement::Mapped)
+            if (placement_ == FilePlacement::Mapped)
                 mapFile(fd);
             else
-                copyFile(fd);
+                copyFile(fd, onCopied);
         }
     } catch (...) {
         release();
@@ -74,7 +76,7 @@ void MappedFile::mapFile(int fd) {
     mapping_guard::registerRange(data_, size_); // the file may be truncated while mapped
 }
 
-void MappedFile::copyFile(int fd) {
+void MappedFile::copyFile(int fd, const CopyProgress& onCopied) {
     // A private copy cannot be dropped under memory pressure the way mapped pages can: refuse one that does
     // not fit rather than let the copy push the machine into swap or the OOM killer.
     const std::size_t available = availableMemoryBytes();
@@ -82,22 +84,8 @@ void MappedFile::copyFile(int fd) {
         throw std::runtime_error(
             "cannot copy '" + path_ + "' into memory: it is " + std::to_string(size_ >> 20) +
             " MiB and only " + std::to_string(available >> 20) + " MiB are available (map the file instead)");
-    // Reserve one huge page more than needed so the copy can start on a 2 MiB boundary.
-    const std::size_t rounded = (size_ + kHugePage - 1) / kHugePage * kHugePage;
-    regionBytes_ = rounded + kHugePage;
-    void* reserved =
-        ::mmap(nullptr, regionBytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (reserved == MAP_FAILED) {
-        const int err = errno;
-        regionBytes_ = 0;
-        throw std::runtime_error("cannot allocate " + std::to_string(size_) + " bytes for '" + path_ +
-                                 "': " + std::strerror(err));
-    }
-    region_ = reserved;
-    const auto base = reinterpret_cast<std::uintptr_t>(reserved);
-    auto* start = reinterpret_cast<std::uint8_t*>((base + kHugePage - 1) & ~(kHugePage - 1));
-    // Advice only: without transparent huge pages (or with them disabled) the copy is in ordinary pages.
-    (void)::madvise(start, rounded, MADV_HUGEPAGE);
+    copy_ = HugePageBuffer(size_, ("'" + path_ + "'").c_str());
+    std::uint8_t* start = copy_.data();
     constexpr std::size_t kChunk = std::size_t{8} << 20;
     for (std::size_t done = 0; done < size_;) {
         const std::size_t want = size_ - done < kChunk ? size_ - done : kChunk;
@@ -111,8 +99,9 @@ void MappedFile::copyFile(int fd) {
             throw std::runtime_error("'" + path_ + "' ended at byte " + std::to_string(done) +
                                      " while being read (it was " + std::to_string(size_) + " bytes)");
         done += static_cast<std::size_t>(got);
+        if (onCopied) onCopied(done, size_);
     }
-    (void)::mprotect(start, rounded, PROT_READ); // read-only like a mapping; a stray write faults
+    copy_.makeReadOnly(); // like a mapping
     data_ = start;
 }
 
@@ -120,7 +109,7 @@ MappedFile::~MappedFile() { release(); }
 
 MappedFile::MappedFile(MappedFile&& other) noexcept
     : path_(std::move(other.path_)), placement_(other.placement_), data_(other.data_), size_(other.size_),
-      region_(other.region_), regionBytes_(other.regionBytes_) {
+      region_(other.region_), regionBytes_(other.regionBytes_), copy_(std::move(other.copy_)) {
     other.data_ = nullptr;
     other.size_ = 0;
     other.region_ = nullptr;
@@ -136,6 +125,7 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
         size_ = other.size_;
         region_ = other.region_;
         regionBytes_ = other.regionBytes_;
+        copy_ = std::move(other.copy_);
         other.data_ = nullptr;
         other.size_ = 0;
         other.region_ = nullptr;
@@ -147,6 +137,7 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
 void MappedFile::release() noexcept {
     if (placement_ == FilePlacement::Mapped && data_ != nullptr) mapping_guard::unregisterRange(data_);
     if (region_ != nullptr) ::munmap(region_, regionBytes_);
+    copy_ = HugePageBuffer();
     data_ = nullptr;
     size_ = 0;
     region_ = nullptr;

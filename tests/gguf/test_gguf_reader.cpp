@@ -2,6 +2,7 @@
 #include "engine/gguf/gguf_file.h"
 #include "engine/gguf/gguf_writer.h"
 #include "engine/gguf/model_info.h"
+#include "engine/util/cache_size.h"
 #include "engine/util/mapped_file.h"
 #include "tests/support/test_models.h"
 
@@ -13,8 +14,10 @@
 #include <QProcess>
 #include <QTemporaryDir>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 using namespace wb;
 using namespace wb::gguf;
@@ -100,6 +103,61 @@ private slots:
         } catch (const std::runtime_error& error) {
             QVERIFY2(QString(error.what()).contains("available"), error.what());
         }
+        // Automatic maps what a copy could not hold instead of failing.
+        const MappedFile automatic(huge.fileName().toStdString(), FilePlacement::Automatic);
+        QCOMPARE(automatic.placement(), FilePlacement::Mapped);
+        QCOMPARE(automatic.size(), std::size_t{1} << 40);
+    }
+
+    // Automatic copies exactly the files that stream from RAM and leave room for the rest of the machine.
+    void automaticPlacementCopiesLargeFilesThatFit() {
+        constexpr std::size_t MiB = std::size_t{1} << 20;
+        const auto resolve = [](std::size_t file, std::size_t available, std::uint64_t cache) {
+            return resolvePlacement(FilePlacement::Automatic, file, available, cache);
+        };
+        QCOMPARE(resolve(600 * MiB, 20'000 * MiB, 32 * MiB), FilePlacement::HugePageCopy);
+        QCOMPARE(resolve(600 * MiB, 1'200 * MiB, 32 * MiB), FilePlacement::HugePageCopy); // exactly half
+        QCOMPARE(resolve(600 * MiB, 1'199 * MiB, 32 * MiB), FilePlacement::Mapped);
+        QCOMPARE(resolve(30 * MiB, 20'000 * MiB, 32 * MiB), FilePlacement::Mapped); // stays in cache
+        QCOMPARE(resolve(600 * MiB, 0, 32 * MiB), FilePlacement::Mapped);           // memory unknown
+        QCOMPARE(resolve(600 * MiB, 20'000 * MiB, 0), FilePlacement::HugePageCopy); // cache unknown
+        // An explicit choice is kept whatever the sizes.
+        QCOMPARE(resolvePlacement(FilePlacement::Mapped, 600 * MiB, 20'000 * MiB, 0), FilePlacement::Mapped);
+        QCOMPARE(resolvePlacement(FilePlacement::HugePageCopy, MiB, 0, 32 * MiB),
+                 FilePlacement::HugePageCopy);
+
+        // A real file resolves by the same rule, and GgufFile reports what it became (never Automatic).
+        WB_REQUIRE_MODEL("stories260K.gguf", path);
+        const auto opened = GgufFile::open(path.toStdString(), FilePlacement::Automatic);
+        const FilePlacement expected =
+            opened.fileSize() > lastLevelCacheBytes() ? FilePlacement::HugePageCopy : FilePlacement::Mapped;
+        QCOMPARE(opened.placement(), expected);
+    }
+
+    // A copy reports its progress chunk by chunk up to the whole file, and a callback that throws abandons
+    // it.
+    void copyReportsProgressAndCanBeAbandoned() {
+        WB_REQUIRE_MODEL("stories260K.gguf", path);
+        std::vector<std::size_t> copied;
+        std::size_t total = 0;
+        const MappedFile file(path.toStdString(), FilePlacement::HugePageCopy,
+                              [&](std::size_t done, std::size_t size) {
+                                  copied.push_back(done);
+                                  total = size;
+                              });
+        QVERIFY(!copied.empty());
+        QVERIFY(std::is_sorted(copied.begin(), copied.end()));
+        QCOMPARE(copied.back(), file.size());
+        QCOMPARE(total, file.size());
+
+        struct Abandoned {};
+        int calls = 0;
+        QVERIFY_THROWS_EXCEPTION(Abandoned, MappedFile(path.toStdString(), FilePlacement::HugePageCopy,
+                                                       [&](std::size_t, std::size_t) {
+                                                           ++calls;
+                                                           throw Abandoned{};
+                                                       }));
+        QCOMPARE(calls, 1);
     }
 
     void truncatedRealModelIsRefused() {

@@ -103,25 +103,38 @@ private Q_SLOTS:
         calls = 0;
         QVERIFY_THROWS_EXCEPTION(wb::LoadCancelledError, wb::Model::load(path.toStdString(), options));
         QCOMPARE(calls, 0);
+        // A copy into 2 MiB pages reports while it reads, so the flag stops it there, at the first chunk.
+        cancel.store(false);
+        options.placement = wb::FilePlacement::HugePageCopy;
+        options.progress = [&](double) {
+            ++calls;
+            cancel.store(true);
+        };
+        QVERIFY_THROWS_EXCEPTION(wb::LoadCancelledError, wb::Model::load(path.toStdString(), options));
+        QCOMPARE(calls, 1);
     }
 
-    // Without a cancel the progress rises to 1 and the model is the one a plain load gives.
+    // Without a cancel the progress rises to 1 and the model is the one a plain load gives, mapped or copied.
     void engineLoadReportsProgress() {
         WB_REQUIRE_MODEL(kStories, path);
-        std::atomic<bool> cancel{false};
-        std::vector<double> seen;
-        wb::LoadOptions options;
-        options.readIntoMemory = true;
-        options.cancel = &cancel;
-        options.progress = [&](double fraction) { seen.push_back(fraction); };
-        const auto model = wb::Model::load(path.toStdString(), options);
-        QVERIFY(seen.size() >= 2);
-        QCOMPARE(seen.front(), 0.0);
-        QCOMPARE(seen.back(), 1.0);
-        QVERIFY(std::is_sorted(seen.begin(), seen.end()));
         const auto plain = wb::Model::load(path.toStdString());
-        QCOMPARE(model->config().blockCount, plain->config().blockCount);
-        QCOMPARE(model->weightBytes(), plain->weightBytes());
+        for (const auto placement : {wb::FilePlacement::Mapped, wb::FilePlacement::HugePageCopy}) {
+            std::atomic<bool> cancel{false};
+            std::vector<double> seen;
+            wb::LoadOptions options;
+            options.readIntoMemory = true;
+            options.placement = placement;
+            options.cancel = &cancel;
+            options.progress = [&](double fraction) { seen.push_back(fraction); };
+            const auto model = wb::Model::load(path.toStdString(), options);
+            QCOMPARE(model->file().placement(), placement);
+            QVERIFY(seen.size() >= 2);
+            QCOMPARE(seen.back(), 1.0);
+            if (placement == wb::FilePlacement::Mapped) QCOMPARE(seen.front(), 0.0);
+            QVERIFY(std::is_sorted(seen.begin(), seen.end()));
+            QCOMPARE(model->config().blockCount, plain->config().blockCount);
+            QCOMPARE(model->weightBytes(), plain->weightBytes());
+        }
     }
 
     // Cancel (the button) while another model loads: the previous model comes back, usable, and the

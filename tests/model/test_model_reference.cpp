@@ -2,6 +2,7 @@
 // and models/zoo/README.md sections 6-7 for where the references and tolerances come from).
 #include "engine/model/inference_context.h"
 #include "engine/tensor/matmul.h"
+#include "engine/tensor/quant_dot.h"
 #include "tests/support/test_models.h"
 
 #include <QFile>
@@ -234,6 +235,52 @@ private slots:
             qInfo("MAXDIFF %s p%d quantized activations vs logits: %.3g", qPrintable(file), prompt,
                   double(difference));
             QVERIFY2(difference <= 0.15f, qPrintable(QString::number(difference)));
+        }
+    }
+
+    // Q4_0/Q8_0 weights repacked at load (LoadOptions::repack, iwb's default) give the same logits, bit for
+    // bit, over a prompt and decode steps, mapped or copied; Automatic then keeps the file mapped.
+    void repackedWeightsGiveIdenticalLogits_data() {
+        QTest::addColumn<QString>("file");
+        for (const char* file : {"zoo/zoo-llama-q4_0.gguf", "zoo/zoo-llama-q8_0.gguf",
+                                 "zoo/zoo-llama-tied-q8_0.gguf", "zoo/zoo-qwen2-q8_0.gguf"})
+            QTest::newRow(file) << QString(file);
+    }
+    void repackedWeightsGiveIdenticalLogits() {
+        QFETCH(QString, file);
+        WB_REQUIRE_MODEL(file, path);
+        KernelPathGuard guard(KernelPath::QuantizedActivations); // the kernels that read repacked weights
+        const auto run = [](std::shared_ptr<const Model> model) {
+            std::vector<std::int32_t> prompt;
+            for (int i = 0; i < 20; ++i)
+                prompt.push_back((i * 53 + 7) % model->config().vocabSize);
+            InferenceContext context(std::move(model), {.contextLength = 64, .threads = 2});
+            auto logits = context.evaluate(prompt);
+            std::vector<float> all(logits.begin(), logits.end());
+            for (int step = 0; step < 4; ++step) {
+                const std::int32_t next = argmaxWithMargin(logits).first;
+                logits = context.evaluate(std::span(&next, 1));
+                all.insert(all.end(), logits.begin(), logits.end());
+            }
+            return all;
+        };
+        const auto plainModel = Model::load(path.toStdString());
+        QCOMPARE(plainModel->repackedBytes(), std::size_t(0));
+        const auto plain = run(plainModel);
+        for (const auto placement :
+             {wb::FilePlacement::Mapped, wb::FilePlacement::HugePageCopy, wb::FilePlacement::Automatic}) {
+            wb::LoadOptions options;
+            options.repack = true;
+            options.placement = placement;
+            const auto model = Model::load(path.toStdString(), options);
+            if (!wb::avx512KernelsAvailable()) {
+                QCOMPARE(model->repackedBytes(), std::size_t(0));
+                QSKIP("no AVX-512 VNNI on this CPU: nothing is repacked");
+            }
+            QVERIFY(model->repackedBytes() > 0);
+            if (placement == wb::FilePlacement::Automatic)
+                QCOMPARE(model->file().placement(), wb::FilePlacement::Mapped);
+            QVERIFY2(run(model) == plain, qPrintable(QString("placement %1").arg(int(placement))));
         }
     }
 

@@ -7,6 +7,8 @@
 #include <QJsonObject>
 #include <QSet>
 
+#include <utility>
+
 namespace {
 
 using Run = wb::test::IwbRun;
@@ -93,6 +95,44 @@ private slots:
         const Run run = bench({"-m", model, "-d", "-1"});
         QCOMPARE(run.exitCode, 2);
         QVERIFY2(run.err.contains("--n-depth"), run.err.constData());
+    }
+
+    // use_mmap reports where the weights went: --mmap maps, --no-mmap copies, and both at once is refused.
+    void placementFlagsChooseAndReportWhereTheWeightsGo() {
+        WB_REQUIRE_MODEL("stories260K.gguf", model);
+        const QStringList common{"-m", model, "-p", "4", "-n", "2", "-r", "1", "-t", "1", "-o", "json"};
+        for (const auto& [flag, mapped] : {std::pair{"--mmap", true}, std::pair{"--no-mmap", false}}) {
+            const Run run = bench(common + QStringList{flag});
+            QVERIFY2(run.exitCode == 0, run.err.constData());
+            const QJsonArray records = QJsonDocument::fromJson(run.out).array();
+            QCOMPARE(records.size(), 2);
+            for (const auto value : records)
+                QCOMPARE(value.toObject()["use_mmap"].toBool(), mapped);
+        }
+        const Run both = bench({"-m", model, "--mmap", "--no-mmap"});
+        QCOMPARE(both.exitCode, 2);
+        QVERIFY(both.out.isEmpty());
+        QVERIFY2(both.err.contains("--mmap") && both.err.contains("--no-mmap"), both.err.constData());
+    }
+
+    // Q4_0/Q8_0 weights are repacked by default where the AVX-512 kernels run, and --no-repack keeps them in
+    // the file's layout; repacked_bytes says which happened.
+    void repackingIsReportedAndCanBeTurnedOff() {
+        WB_REQUIRE_MODEL("zoo/zoo-llama-q8_0.gguf", model);
+        const QStringList common{"-m", model, "-p", "4", "-n", "2", "-r", "1", "-t", "1", "-o", "json"};
+        const Run byDefault = bench(common);
+        const Run off = bench(common + QStringList{"--no-repack"});
+        QVERIFY2(byDefault.exitCode == 0, byDefault.err.constData());
+        QVERIFY2(off.exitCode == 0, off.err.constData());
+        const QJsonObject repacked = QJsonDocument::fromJson(byDefault.out).array()[0].toObject();
+        const QJsonObject plain = QJsonDocument::fromJson(off.out).array()[0].toObject();
+        QCOMPARE(plain["repacked_bytes"].toDouble(), 0.0);
+        if (!repacked["cpu_kernels"].toString().startsWith("avx512")) {
+            QCOMPARE(repacked["repacked_bytes"].toDouble(), 0.0);
+            QSKIP("no AVX-512 kernels on this CPU: nothing is repacked");
+        }
+        QVERIFY(repacked["repacked_bytes"].toDouble() > 0);
+        QVERIFY(repacked["use_mmap"].toBool()); // mostly repacked: the file stays mapped
     }
 
     void badTelemetryModeIsAUsageError() {

@@ -5,6 +5,7 @@
 #include "engine/tensor/activation_quant.h"
 #include "engine/tensor/matmul.h"
 #include "engine/tensor/matmul_avx512.h"
+#include "engine/tensor/matvec_interleaved_avx512.h"
 #include "engine/tensor/quant_dot.h"
 #include "engine/tensor/quantize.h"
 #include "engine/tensor/weight_matrix.h"
@@ -16,7 +17,9 @@
 #include <tbb/task_arena.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -33,26 +36,56 @@ std::vector<float> gaussian(std::size_t n, unsigned seed, float sigma) {
     return x;
 }
 
+// The matrix's full 16-row groups repacked as InterleavedWeights does at load (matvec_interleaved_avx512.h),
+// in 64-byte aligned memory; empty when the type has no repacked kernels or the CPU no AVX-512.
+struct Repacked {
+    std::unique_ptr<std::uint8_t[], decltype(&std::free)> bytes{nullptr, &std::free};
+    std::size_t groupBytes = 0;
+};
+Repacked repack(const wb::WeightMatrix& w) {
+    Repacked out;
+    if (!wb::avx512KernelsAvailable() || (w.type != GgmlType::Q4_0 && w.type != GgmlType::Q8_0) ||
+        w.rows < 16)
+        return out;
+    const auto type =
+        w.type == GgmlType::Q4_0 ? wb::avx512::Block32Type::Q4_0 : wb::avx512::Block32Type::Q8_0;
+    out.groupBytes = wb::avx512::interleavedGroupBytes(type, w.cols / 32);
+    const std::size_t bytes = out.groupBytes * static_cast<std::size_t>(w.rows / 16);
+    out.bytes.reset(static_cast<std::uint8_t*>(std::aligned_alloc(64, bytes)));
+    for (std::int64_t g = 0; g < w.rows / 16; ++g)
+        wb::avx512::interleaveRows16(type, w.rowData(16 * g), w.rowBytes, w.cols / 32,
+                                     out.bytes.get() + static_cast<std::size_t>(g) * out.groupBytes);
+    return out;
+}
+
 // Runs the product on the fastest kernels (with and, where the CPU has it, without AMX; with the prefetch
-// distances of ordinary and of 2 MiB pages) and on the portable ones; true when all outputs are identical.
+// distances of ordinary and of 2 MiB pages; from the file's layout and, for Q4_0/Q8_0, repacked) and on the
+// portable ones; true when all outputs are identical.
 bool fastEqualsPortable(const wb::WeightMatrix& w, const std::vector<float>& x, std::int64_t nTokens) {
     const auto size = static_cast<std::size_t>(w.rows * nTokens);
     std::vector<float> portable(size, -2.0f);
     wb::setForcePortableKernels(true);
     wb::matMul(w, x.data(), nTokens, portable.data(), wb::KernelPath::QuantizedActivations);
     wb::setForcePortableKernels(false);
+    const Repacked repacked = repack(w);
     bool same = true;
     for (bool allowAmx : {true, false}) {
         if (!allowAmx && !wb::amxKernelsAvailable()) continue;
-        for (bool largePages : {false, true}) {
-            wb::WeightMatrix view = w;
-            view.streamsFromLargePages = largePages;
-            std::vector<float> fast(size, -1.0f);
-            wb::setAllowAmxKernels(allowAmx);
-            wb::matMul(view, x.data(), nTokens, fast.data(), wb::KernelPath::QuantizedActivations);
-            wb::setAllowAmxKernels(true);
-            same = same && std::memcmp(fast.data(), portable.data(), size * sizeof(float)) == 0;
-        }
+        for (bool largePages : {false, true})
+            for (bool useRepacked : {false, true}) {
+                if (useRepacked && !repacked.bytes) continue;
+                wb::WeightMatrix view = w;
+                view.streamsFromLargePages = largePages;
+                if (useRepacked) {
+                    view.interleaved = repacked.bytes.get();
+                    view.interleavedGroupBytes = repacked.groupBytes;
+                }
+                std::vector<float> fast(size, -1.0f);
+                wb::setAllowAmxKernels(allowAmx);
+                wb::matMul(view, x.data(), nTokens, fast.data(), wb::KernelPath::QuantizedActivations);
+                wb::setAllowAmxKernels(true);
+                same = same && std::memcmp(fast.data(), portable.data(), size * sizeof(float)) == 0;
+            }
     }
     return same;
 }
@@ -105,6 +138,37 @@ private slots:
             x[3] = 0.0f; // a block with a zero and, below, an all-zero block (scale 0)
             if (nTokens > 1) std::fill(x.begin() + cols, x.begin() + cols + 32, 0.0f);
             QVERIFY2(fastEqualsPortable(w, x, nTokens), qPrintable(QString("%1 tokens").arg(nTokens)));
+        }
+    }
+
+    // The repacked groups are what the kernels read when a matrix has them: zeroing them zeroes exactly the
+    // rows of the whole groups, for one token (generation) and for a prompt batch.
+    void repackedGroupsAreTheOnesRead() {
+        if (!wb::avx512KernelsAvailable()) QSKIP("no AVX-512 VNNI on this CPU");
+        for (const GgmlType t : {GgmlType::Q4_0, GgmlType::Q8_0}) {
+            const int cols = 32 * 5, rows = 37; // two whole groups and 5 rows in the file's layout
+            const auto master = gaussian(static_cast<std::size_t>(cols) * rows, 3, 0.05f);
+            const std::size_t rowBytes = wb::rowByteSize(t, cols);
+            std::vector<std::uint8_t> data(rowBytes * rows);
+            for (int r = 0; r < rows; ++r)
+                wb::quantizeRow(t, master.data() + static_cast<std::size_t>(r) * cols,
+                                data.data() + r * rowBytes, cols);
+            wb::WeightMatrix w = wb::WeightMatrix::fromMemory(t, data.data(), cols, rows);
+            const Repacked repacked = repack(w);
+            std::memset(repacked.bytes.get(), 0, repacked.groupBytes * 2); // scales 0: every product 0
+            w.interleaved = repacked.bytes.get();
+            w.interleavedGroupBytes = repacked.groupBytes;
+            for (std::int64_t nTokens : {1, 20}) {
+                const auto x = gaussian(static_cast<std::size_t>(cols * nTokens), 5, 1.0f);
+                std::vector<float> y(static_cast<std::size_t>(rows * nTokens), -1.0f);
+                wb::matMul(w, x.data(), nTokens, y.data(), wb::KernelPath::QuantizedActivations);
+                for (std::int64_t token = 0; token < nTokens; ++token)
+                    for (int r = 0; r < rows; ++r) {
+                        const float value = y[static_cast<std::size_t>(token * rows + r)];
+                        QVERIFY2(r < 32 ? value == 0.0f : value != 0.0f,
+                                 qPrintable(QString("%1 tokens, row %2: %3").arg(nTokens).arg(r).arg(value)));
+                    }
+            }
         }
     }
 
