@@ -3,6 +3,7 @@
 #include "engine/tensor/activation_quant.h"
 #include "engine/tensor/block_layouts.h"
 #include "engine/tensor/matvec_interleaved_avx512.h"
+#include "engine/tensor/packed_lanes_avx512.h"
 
 #include <immintrin.h>
 
@@ -276,12 +277,6 @@ void matVecBlock32(Block32Type type, const std::uint8_t* weights, std::size_t ro
 }
 
 namespace {
-
-// Lane p of a packed group holds row 4 * (p % 4) + p / 4 (the order the in-lane 4x4 transposes leave the
-// rows in); the map is its own inverse, so the same index vector puts the results back in row order.
-inline __m512i packedLaneRows() {
-    return _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-}
 
 // z[g] holds rows 4g..4g+3 (one per 128-bit lane, four dwords each). Returns out[m]: dword m of all 16
 // rows, lane 4L + g = row 4g + L, via 4x4 transposes inside each 128-bit lane.

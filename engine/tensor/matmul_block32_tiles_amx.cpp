@@ -1,5 +1,7 @@
 #include "engine/tensor/matmul_block32_tiles_amx.h"
 
+#include "engine/tensor/packed_lanes_avx512.h"
+
 #include <immintrin.h>
 
 // The float combination must round exactly like the portable kernels: a multiply and an add, never one FMA.
@@ -104,8 +106,7 @@ void tile(const std::int32_t* packed, const float* scales, std::int64_t nBlocks,
         _tile_stored(3, sums[1], kSumsStride);
         combine(sums[1], b + 1);
     }
-    // Lane L holds row 4 * (L % 4) + L / 4 (the packing order); the permutation is its own inverse.
-    const __m512i rowOrder = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const __m512i rowOrder = avx512::packedLaneRows(); // the packing order, its own inverse
     for (int t = 0; t < nTokens; ++t)
         _mm512_mask_storeu_ps(y + t * yStride, valid, _mm512_permutexvar_ps(rowOrder, acc[t]));
 }

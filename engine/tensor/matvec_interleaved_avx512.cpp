@@ -1,5 +1,7 @@
 #include "engine/tensor/matvec_interleaved_avx512.h"
 
+#include "engine/tensor/packed_lanes_avx512.h"
+
 #include <immintrin.h>
 
 // The float combination must round exactly like the portable kernels: a multiply and an add, never one FMA.
@@ -22,11 +24,6 @@ constexpr int kLanes = 16;
 // 110M model lost 10 %, at 4 KiB Q8_0 lost 3 %). Near alone: none 43-44 (Q4_0), 4 KiB 43-44, 8 KiB 40-41.
 constexpr std::int64_t kPrefetchNear = 1024;
 constexpr std::int64_t kPrefetchFar = 3072;
-
-// The row held by lane p (see the header); the map is its own inverse.
-inline __m512i laneRows() {
-    return _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-}
 
 template <Block32Type kType>
 void matVecGroups(const std::uint8_t* groups, std::size_t groupBytes, std::int64_t nBlocks,
@@ -69,7 +66,7 @@ void matVecGroups(const std::uint8_t* groups, std::size_t groupBytes, std::int64
                               _mm512_set1_ps(a.d[b]));
             acc = _mm512_add_ps(acc, _mm512_mul_ps(_mm512_cvtepi32_ps(isum), scale));
         }
-        _mm512_storeu_ps(y + 16 * (g - firstGroup), _mm512_permutexvar_ps(laneRows(), acc));
+        _mm512_storeu_ps(y + 16 * (g - firstGroup), _mm512_permutexvar_ps(packedLaneRows(), acc));
     }
 }
 
