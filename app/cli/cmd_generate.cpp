@@ -110,7 +110,7 @@ void printStatistics(const GenerationResult& result, const GenerationSession& se
     const Model& model = session.model();
     std::string weights =
         model.file().placement() == FilePlacement::Mapped ? "mapped" : "copied into 2 MiB pages";
-    if (model.repackedBytes() > 0) weights += ", Q4_0/Q8_0 repacked";
+    if (model.repackedBytes() > 0) weights += ", repacked";
     std::fprintf(
         stderr,
         "\n\nload %.1f ms (%s) | prompt %zu tokens in %.1f ms (%.1f tokens/s) | first token after %.1f ms\n"

@@ -10,10 +10,10 @@ void declareLoadFlags(ArgParser& parser) {
                 "copy the weights into memory backed by 2 MiB pages, or fail if they do not fit (the "
                 "default maps a file whose weights are mostly repacked, and otherwise copies one larger than "
                 "the CPU cache when it takes at most half of the available memory)");
-    parser.flag(
-        "", "--no-repack",
-        "keep Q4_0/Q8_0 weights in the file's layout (by default they are repacked at load into 16-row "
-        "groups in 2 MiB pages where the AVX-512 kernels run; llama-bench -nr 1)");
+    parser.flag("", "--no-repack",
+                "keep Q4_0/Q8_0/Q4_K/Q6_K weights in the file's layout (by default they are repacked at load "
+                "into 16-row "
+                "groups in 2 MiB pages where the AVX-512 kernels run; llama-bench -nr 1)");
 }
 
 LoadOptions loadOptionsFromFlags(const ArgParser& parser) {

@@ -1,6 +1,6 @@
 #include "engine/model/interleaved_weights.h"
 
-#include "engine/tensor/matvec_interleaved_avx512.h"
+#include "engine/tensor/repacked_groups.h"
 #include "engine/util/parallel_work.h"
 
 #include <sys/mman.h>
@@ -13,15 +13,7 @@ namespace wb {
 
 namespace {
 
-constexpr std::int64_t kGroupRows = 16;
-
-bool repackable(const WeightMatrix& w) {
-    return (w.type == GgmlType::Q4_0 || w.type == GgmlType::Q8_0) && w.rows >= kGroupRows && w.cols % 32 == 0;
-}
-
-avx512::Block32Type block32Type(const WeightMatrix& w) {
-    return w.type == GgmlType::Q4_0 ? avx512::Block32Type::Q4_0 : avx512::Block32Type::Q8_0;
-}
+constexpr std::int64_t kGroupRows = kRepackedGroupRows;
 
 // f(matrix) for every matrix the forward pass multiplies with, once (the output may be the token embedding
 // itself, which is otherwise only read row by row).
@@ -31,10 +23,6 @@ template <class Weights, class F> void forEachMultiplied(Weights& weights, F&& f
                         &layer.ffnUp, &layer.ffnDown})
             f(*w);
     f(weights.output);
-}
-
-std::size_t groupBytesOf(const WeightMatrix& w) {
-    return avx512::interleavedGroupBytes(block32Type(w), w.cols / 32);
 }
 
 // Drops the whole pages of [data, data + bytes) of a read-only file mapping from the resident set.
@@ -51,7 +39,7 @@ void dropMappedPages(const std::uint8_t* data, std::size_t bytes) {
 std::uint64_t InterleavedWeights::repackableBytes(const ModelWeights& weights) {
     std::uint64_t bytes = 0;
     forEachMultiplied(weights, [&](const WeightMatrix& w) {
-        if (repackable(w)) bytes += static_cast<std::uint64_t>(w.rows) * w.rowBytes;
+        if (repackedGroupBytes(w) != 0) bytes += static_cast<std::uint64_t>(w.rows) * w.rowBytes;
     });
     return bytes;
 }
@@ -61,9 +49,9 @@ std::unique_ptr<InterleavedWeights> InterleavedWeights::build(ModelWeights& weig
     std::vector<WeightMatrix*> matrices;
     std::size_t total = 0;
     forEachMultiplied(weights, [&](WeightMatrix& w) {
-        if (!repackable(w)) return;
+        if (repackedGroupBytes(w) == 0) return;
         matrices.push_back(&w);
-        total += static_cast<std::size_t>(w.rows / kGroupRows) * groupBytesOf(w);
+        total += static_cast<std::size_t>(w.rows / kGroupRows) * repackedGroupBytes(w);
     });
     auto result = std::unique_ptr<InterleavedWeights>(new InterleavedWeights());
     if (matrices.empty()) return result;
@@ -72,13 +60,12 @@ std::unique_ptr<InterleavedWeights> InterleavedWeights::build(ModelWeights& weig
     std::size_t offset = 0;
     for (const WeightMatrix* w : matrices) {
         if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) return nullptr;
-        const std::size_t groupBytes = groupBytesOf(*w);
+        const std::size_t groupBytes = repackedGroupBytes(*w);
         const std::int64_t groups = w->rows / kGroupRows;
         std::uint8_t* out = result->buffer_.data() + offset;
         parallel::forEachPiece(groups, kGroupRows * w->cols, [&](std::int64_t first, std::int64_t last) {
             for (std::int64_t g = first; g < last; ++g)
-                avx512::interleaveRows16(block32Type(*w), w->rowData(g * kGroupRows), w->rowBytes,
-                                         w->cols / 32, out + static_cast<std::size_t>(g) * groupBytes);
+                repackGroup(*w, g, out + static_cast<std::size_t>(g) * groupBytes);
         });
         offsets.push_back(offset);
         offset += static_cast<std::size_t>(groups) * groupBytes;
@@ -90,7 +77,7 @@ std::unique_ptr<InterleavedWeights> InterleavedWeights::build(ModelWeights& weig
     result->buffer_.makeReadOnly();
     for (std::size_t i = 0; i < matrices.size(); ++i) {
         matrices[i]->interleaved = result->buffer_.data() + offsets[i];
-        matrices[i]->interleavedGroupBytes = groupBytesOf(*matrices[i]);
+        matrices[i]->interleavedGroupBytes = repackedGroupBytes(*matrices[i]);
     }
     return result;
 }

@@ -1,8 +1,9 @@
 #pragma once
-// Repacking at load (llama.cpp repacks too, into its CPU_REPACK/AMX buffers): the Q4_0 and Q8_0 weight
-// matrices copied once into 16-row interleaved groups (matvec_interleaved_avx512.h) in 2 MiB pages, where the
-// generation kernel reads each group as one stream with no reductions, and the prompt kernels skip their
-// per-product repacking. Only with the AVX-512 kernels; every other kernel keeps reading the file's layout.
+// Repacking at load (llama.cpp repacks too, into its CPU_REPACK/AMX buffers): the Q4_0, Q8_0, Q4_K and Q6_K
+// weight matrices copied once into 16-row interleaved groups (repacked_groups.h) in 2 MiB pages, where the
+// generation kernels read each group as one stream with no reductions, and the prompt kernels unpack groups
+// instead of gathering rows. Only with the AVX-512 kernels; every other kernel keeps reading the file's
+// layout.
 #include "engine/model/model_weights.h"
 #include "engine/util/huge_page_buffer.h"
 
@@ -14,7 +15,8 @@ namespace wb {
 
 class InterleavedWeights {
 public:
-    // Bytes of the repackable matrices (Q4_0/Q8_0 with at least 16 rows; a tied output counted once).
+    // Bytes of the repackable matrices (Q4_0/Q8_0/Q4_K/Q6_K with at least 16 rows; a tied output counted
+    // once).
     static std::uint64_t repackableBytes(const ModelWeights& weights);
     // Repacks them and points their WeightMatrix::interleaved at the copy. With `fileIsMapped`, the repacked
     // matrices' file pages are then dropped from this process's resident set (the page cache keeps them, and

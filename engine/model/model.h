@@ -32,8 +32,8 @@ struct LoadOptions {
     // (Automatic: what iwb and the app use; with `repack` it maps a file whose weights are mostly repacked,
     // since the repacked copy is in 2 MiB pages already); see FilePlacement.
     FilePlacement placement = FilePlacement::Mapped;
-    // Repack the Q4_0/Q8_0 matrices for the AVX-512 kernels where those run (InterleavedWeights; iwb's
-    // default, --no-repack turns it off).
+    // Repack the Q4_0/Q8_0/Q4_K/Q6_K matrices for the AVX-512 kernels where those run (InterleavedWeights;
+    // iwb's default, --no-repack turns it off).
     bool repack = false;
     // Called on the loading thread with 0..1: while a copy is read, 0 after validation, then while pages are
     // read, 1 at the end.
@@ -60,7 +60,8 @@ public:
     const ModelWeights& weights() const { return weights_; }
     // Bytes of all tensors the forward pass reads (a tied output counted once).
     std::uint64_t weightBytes() const { return weights_.byteSize; }
-    // Bytes of the repacked copy of the Q4_0/Q8_0 matrices (LoadOptions::repack), 0 when none was made.
+    // Bytes of the repacked copy of the Q4_0/Q8_0/Q4_K/Q6_K matrices (LoadOptions::repack), 0 when none was
+    // made.
     std::size_t repackedBytes() const { return interleaved_ ? interleaved_->bytes() : 0; }
 
 private:

@@ -1,17 +1,11 @@
 #include "engine/tensor/matmul_block32_tiles_amx.h"
 
+#include "engine/tensor/amx_tile_config.h"
 #include "engine/tensor/packed_lanes_avx512.h"
 
 #include <immintrin.h>
 
-// The float combination must round exactly like the portable kernels: a multiply and an add, never one FMA.
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#else
-#pragma GCC optimize("fp-contract=off")
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+#include "engine/tensor/exact_float_combination.h" // last: fp-contract off from here on
 
 namespace wb::amx {
 namespace {
@@ -19,15 +13,6 @@ namespace {
 constexpr int kLanes = 16;
 constexpr int kBlockBytes = 32;
 constexpr std::int64_t kPackedBlock = 8 * kLanes; // int32 per packed block
-
-// LDTILECFG's 64-byte operand (Intel SDM vol. 2, LDTILECFG: palette 1, bytes per row and rows per tile).
-struct alignas(64) TileConfig {
-    std::uint8_t palette = 1;
-    std::uint8_t startRow = 0;
-    std::uint8_t reserved[14] = {};
-    std::uint16_t bytesPerRow[16] = {};
-    std::uint8_t rows[16] = {};
-};
 
 // Two sets of three tiles, so that one block's product runs while the previous block's sums are stored and
 // combined (tiles are not renamed: a tile is written again only once its last reader is done):

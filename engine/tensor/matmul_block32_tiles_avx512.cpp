@@ -4,15 +4,7 @@
 
 #include <immintrin.h>
 
-// The float combination must round exactly like the portable kernels: a multiply and an add, never one FMA.
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#else
-#pragma GCC optimize("fp-contract=off")
-// GCC 12 reports its own _mm512_undefined_* placeholders as maybe-uninitialized under the optimize pragma.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+#include "engine/tensor/exact_float_combination.h" // last: fp-contract off from here on
 
 namespace wb::avx512 {
 namespace {

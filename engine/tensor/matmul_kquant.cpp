@@ -4,6 +4,9 @@
 #include "engine/tensor/block_layouts.h"
 #include "engine/tensor/matmul_kquant_avx2.h"
 #include "engine/tensor/matmul_kquant_avx512.h"
+#include "engine/tensor/matmul_kquant_tiles_amx.h"
+#include "engine/tensor/matvec_kinterleaved_avx512.h"
+#include "engine/tensor/quant_dot.h"
 #include "engine/util/parallel_work.h"
 
 #include <algorithm>
@@ -25,8 +28,32 @@ struct alignas(64) CacheLine {
 
 using parallel::forEachPiece;
 
+// Rows of w in repacked groups (matvec_kinterleaved_avx512.h): its whole 16-row groups, or none.
+std::int64_t interleavedRows(const WeightMatrix& w) {
+    return w.interleaved != nullptr ? w.rows / kRowGroup * kRowGroup : 0;
+}
+
+// One pass per token over the repacked groups.
+void interleavedPasses(const WeightMatrix& w, KType type, const std::vector<blocks::BlockQ8_K>& activations,
+                       std::int64_t nTokens, float* y) {
+    const std::int64_t nBlocks = w.cols / blocks::kQK_K;
+    std::vector<std::int32_t> terms(static_cast<std::size_t>(nTokens * nBlocks * 16));
+    for (std::int64_t t = 0; t < nTokens; ++t)
+        avx512k::kActivationTerms(type, activations.data() + t * nBlocks, nBlocks,
+                                  terms.data() + t * nBlocks * 16);
+    forEachPiece(interleavedRows(w) / kRowGroup, kRowGroup * w.cols * nTokens,
+                 [&](std::int64_t first, std::int64_t last) {
+                     for (std::int64_t t = 0; t < nTokens; ++t)
+                         avx512k::matVecKInterleaved16(
+                             type, w.interleaved, nBlocks,
+                             {activations.data() + t * nBlocks, terms.data() + t * nBlocks * 16}, first, last,
+                             y + t * w.rows + first * kRowGroup);
+                 });
+}
+
+// Rows [rowBegin, w.rows) in the file's layout, one pass per token.
 void generationPasses(const WeightMatrix& w, KType type, const std::vector<blocks::BlockQ8_K>& activations,
-                      std::int64_t nTokens, float* y) {
+                      std::int64_t nTokens, std::int64_t rowBegin, float* y) {
     const std::int64_t nBlocks = w.cols / blocks::kQK_K;
     std::vector<std::int8_t> reordered;
     if (type != KType::Q6_K) { // per 128 values: [0..31, 64..95, 32..63, 96..127]
@@ -41,17 +68,18 @@ void generationPasses(const WeightMatrix& w, KType type, const std::vector<block
                 std::memcpy(out + 96, in + 96, 32);
             }
     }
-    const std::int64_t groups = (w.rows + kRowGroup - 1) / kRowGroup;
+    const std::int64_t groups = (w.rows - rowBegin + kRowGroup - 1) / kRowGroup;
     forEachPiece(groups, kRowGroup * w.cols * nTokens, [&](std::int64_t first, std::int64_t last) {
         // Per-thread scratch, kept between products (no allocation or zeroing per call).
         thread_local std::vector<CacheLine> scratch;
         const std::size_t lines =
             static_cast<std::size_t>(nBlocks) * avx512k::kMatVecScratchBytesPerBlock / sizeof(CacheLine) + 1;
         if (scratch.size() < lines) scratch.resize(lines);
-        const std::int64_t rowBegin = first * kRowGroup, rowEnd = std::min(w.rows, last * kRowGroup);
+        const std::int64_t pieceBegin = rowBegin + first * kRowGroup;
+        const std::int64_t pieceEnd = std::min(w.rows, rowBegin + last * kRowGroup);
         avx512k::matVecK(type, w.data, w.rowBytes, nBlocks, activations.data(),
-                         reordered.empty() ? nullptr : reordered.data(), nTokens, rowBegin, rowEnd,
-                         y + rowBegin, w.rows, scratch.data(), w.streamsFromLargePages);
+                         reordered.empty() ? nullptr : reordered.data(), nTokens, pieceBegin, pieceEnd,
+                         y + pieceBegin, w.rows, scratch.data(), w.streamsFromLargePages);
     });
 }
 
@@ -93,6 +121,12 @@ void panelProduct(const WeightMatrix& w, KType type, const std::vector<blocks::B
             }
         }
     });
+    const auto panelKernel =
+        amxKernelsAvailable() && amxKernelsAllowed() ? amxk::matMulKPanel : avx512k::matMulKPanel;
+    const std::int64_t repackedRows = interleavedRows(w);
+    const auto groupAt = [&](std::int64_t row) {
+        return w.interleaved + static_cast<std::size_t>(row / kRowGroup) * w.interleavedGroupBytes;
+    };
     const std::int64_t strips = (w.rows + kStripRows - 1) / kStripRows;
     forEachPiece(strips, kStripRows * w.cols * nTokens, [&](std::int64_t first, std::int64_t last) {
         // Per-thread strip buffers, kept between products (no allocation or zeroing per call).
@@ -111,10 +145,29 @@ void panelProduct(const WeightMatrix& w, KType type, const std::vector<blocks::B
                                     weightDmin.data()};
         for (std::int64_t s = first; s < last; ++s) {
             const std::int64_t row0 = s * kStripRows, rows = std::min(kStripRows, w.rows - row0);
-            avx512k::unpackKRows(type, w.rowData(row0), w.rowBytes, nBlocks, rows, strip);
+            // Whole repacked groups first, then any rows after the last one, in the file's layout.
+            const std::int64_t grouped = std::clamp<std::int64_t>(repackedRows - row0, 0, rows);
+            for (std::int64_t r = 0; r < grouped; r += kRowGroup)
+                avx512k::unpackKInterleaved16(type, groupAt(row0 + r), nBlocks, strip, r);
+            if (grouped < rows) {
+                const avx512k::KStrip rest{strip.values + grouped * nBlocks * 256,
+                                           strip.scales + grouped * nBlocks * 16,
+                                           strip.pairs + grouped * nBlocks * 8, strip.d + grouped * nBlocks,
+                                           strip.dmin + grouped * nBlocks};
+                avx512k::unpackKRows(type, w.rowData(row0 + grouped), w.rowBytes, nBlocks, rows - grouped,
+                                     rest);
+            }
             // The next strip of this piece is prefetched while the panels run, a share per panel.
             const std::int64_t nextRows = s + 1 < last ? std::min(kStripRows, w.rows - row0 - kStripRows) : 0;
-            const std::size_t nextBytes = static_cast<std::size_t>(nextRows) * w.rowBytes;
+            const bool nextRepacked = nextRows > 0 && row0 + kStripRows < repackedRows;
+            const std::uint8_t* next = nextRepacked
+                                           ? groupAt(row0 + kStripRows)
+                                           : w.rowData(row0) + static_cast<std::size_t>(rows) * w.rowBytes;
+            const std::size_t nextBytes =
+                nextRepacked ? static_cast<std::size_t>(
+                                   std::min(repackedRows - row0 - kStripRows, kStripRows) / kRowGroup) *
+                                   w.interleavedGroupBytes
+                             : static_cast<std::size_t>(nextRows) * w.rowBytes;
             const std::size_t share = (nextBytes / static_cast<std::size_t>(panels) + 63) & ~std::size_t{63};
             for (std::int64_t p = 0; p < panels; ++p) {
                 const std::size_t from = std::min(nextBytes, share * static_cast<std::size_t>(p));
@@ -123,9 +176,8 @@ void panelProduct(const WeightMatrix& w, KType type, const std::vector<blocks::B
                     qs.data() + static_cast<std::size_t>(p) * panelWords, d.data() + p * nBlocks * 16,
                     pairs.data() + static_cast<std::size_t>(p) * panelPairs,
                     static_cast<std::int32_t>(std::min<std::int64_t>(16, nTokens - 16 * p))};
-                avx512k::matMulKPanel(type, strip, nBlocks, rows, panel, row0, y + 16 * p * w.rows, w.rows,
-                                      w.rowData(row0) + static_cast<std::size_t>(rows) * w.rowBytes + from,
-                                      bytes);
+                panelKernel(type, strip, nBlocks, rows, panel, row0, y + 16 * p * w.rows, w.rows, next + from,
+                            bytes);
             }
         }
     });
@@ -158,9 +210,11 @@ bool matMulKQuantAvx512Tiled(const WeightMatrix& w, const float* x, std::int64_t
         quantizeTokens(0, nTokens);
     else
         forEachPiece(nTokens, w.cols, quantizeTokens);
-    if (nTokens < kPanelMinTokens)
-        generationPasses(w, type, activations, nTokens, y);
-    else
+    if (nTokens < kPanelMinTokens) {
+        const std::int64_t repackedRows = interleavedRows(w);
+        if (repackedRows > 0) interleavedPasses(w, type, activations, nTokens, y);
+        if (repackedRows < w.rows) generationPasses(w, type, activations, nTokens, repackedRows, y);
+    } else
         panelProduct(w, type, activations, nTokens, y);
     return true;
 }

@@ -6,12 +6,7 @@
 
 #include <cstring>
 
-// The float combination must round exactly like the portable kernels: a multiply and an add, never one FMA.
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#else
-#pragma GCC optimize("fp-contract=off")
-#endif
+#include "engine/tensor/exact_float_combination.h" // last: fp-contract off from here on
 
 namespace wb::avx2k {
 namespace {

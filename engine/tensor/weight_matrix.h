@@ -23,9 +23,10 @@ struct WeightMatrix {
     // shorter distance ahead (2 KiB; measured faster there, slower for a model that stays in L3:
     // docs/performance.md).
     bool streamsFromLargePages = false;
-    // Q4_0/Q8_0 repacked at load (InterleavedWeights): the full 16-row groups, rows [0, rows / 16 * 16), in
-    // the layout of matvec_interleaved_avx512.h, groups interleavedGroupBytes apart (in 2 MiB pages); nullptr
-    // when not repacked. `data` still holds every row in the file's layout for the other kernels.
+    // Q4_0/Q8_0/Q4_K/Q6_K repacked at load (InterleavedWeights): the full 16-row groups, rows
+    // [0, rows / 16 * 16), in the layout of repacked_groups.h, groups interleavedGroupBytes apart (in 2 MiB
+    // pages); nullptr when not repacked. `data` still holds every row in the file's layout for the other
+    // kernels.
     const std::uint8_t* interleaved = nullptr;
     std::size_t interleavedGroupBytes = 0;
 

@@ -238,12 +238,14 @@ private slots:
         }
     }
 
-    // Q4_0/Q8_0 weights repacked at load (LoadOptions::repack, iwb's default) give the same logits, bit for
-    // bit, over a prompt and decode steps, mapped or copied; Automatic then keeps the file mapped.
+    // Q4_0/Q8_0/Q4_K/Q6_K weights repacked at load (LoadOptions::repack, iwb's default) give the same logits,
+    // bit for bit, over a prompt and decode steps, mapped or copied; Automatic then keeps the file mapped.
     void repackedWeightsGiveIdenticalLogits_data() {
         QTest::addColumn<QString>("file");
-        for (const char* file : {"zoo/zoo-llama-q4_0.gguf", "zoo/zoo-llama-q8_0.gguf",
-                                 "zoo/zoo-llama-tied-q8_0.gguf", "zoo/zoo-qwen2-q8_0.gguf"})
+        for (const char* file :
+             {"zoo/zoo-llama-q4_0.gguf", "zoo/zoo-llama-q8_0.gguf", "zoo/zoo-llama-tied-q8_0.gguf",
+              "zoo/zoo-qwen2-q8_0.gguf", "zoo/zoo-llama-q4_k_m.gguf", "zoo/zoo-llama-q4_k.gguf",
+              "zoo/zoo-llama-q6_k.gguf", "zoo/zoo-qwen2-q4_k_m.gguf"})
             QTest::newRow(file) << QString(file);
     }
     void repackedWeightsGiveIdenticalLogits() {

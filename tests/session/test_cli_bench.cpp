@@ -115,8 +115,8 @@ private slots:
         QVERIFY2(both.err.contains("--mmap") && both.err.contains("--no-mmap"), both.err.constData());
     }
 
-    // Q4_0/Q8_0 weights are repacked by default where the AVX-512 kernels run, and --no-repack keeps them in
-    // the file's layout; repacked_bytes says which happened.
+    // Q4_0/Q8_0/Q4_K/Q6_K weights are repacked by default where the AVX-512 kernels run, and --no-repack
+    // keeps them in the file's layout; repacked_bytes says which happened.
     void repackingIsReportedAndCanBeTurnedOff() {
         WB_REQUIRE_MODEL("zoo/zoo-llama-q8_0.gguf", model);
         const QStringList common{"-m", model, "-p", "4", "-n", "2", "-r", "1", "-t", "1", "-o", "json"};

@@ -5,9 +5,10 @@
 #include "engine/tensor/activation_quant.h"
 #include "engine/tensor/matmul.h"
 #include "engine/tensor/matmul_avx512.h"
-#include "engine/tensor/matvec_interleaved_avx512.h"
+#include "engine/tensor/matvec_kinterleaved_avx512.h"
 #include "engine/tensor/quant_dot.h"
 #include "engine/tensor/quantize.h"
+#include "engine/tensor/repacked_groups.h"
 #include "engine/tensor/weight_matrix.h"
 #include "tests/support/test_models.h"
 #include "tests/tensor/test_registry.h"
@@ -36,31 +37,26 @@ std::vector<float> gaussian(std::size_t n, unsigned seed, float sigma) {
     return x;
 }
 
-// The matrix's full 16-row groups repacked as InterleavedWeights does at load (matvec_interleaved_avx512.h),
-// in 64-byte aligned memory; empty when the type has no repacked kernels or the CPU no AVX-512.
+// The matrix's full 16-row groups repacked as InterleavedWeights does at load (repacked_groups.h), in 64-byte
+// aligned memory; empty when the type has no repacked kernels or the CPU no AVX-512.
 struct Repacked {
     std::unique_ptr<std::uint8_t[], decltype(&std::free)> bytes{nullptr, &std::free};
     std::size_t groupBytes = 0;
 };
 Repacked repack(const wb::WeightMatrix& w) {
     Repacked out;
-    if (!wb::avx512KernelsAvailable() || (w.type != GgmlType::Q4_0 && w.type != GgmlType::Q8_0) ||
-        w.rows < 16)
-        return out;
-    const auto type =
-        w.type == GgmlType::Q4_0 ? wb::avx512::Block32Type::Q4_0 : wb::avx512::Block32Type::Q8_0;
-    out.groupBytes = wb::avx512::interleavedGroupBytes(type, w.cols / 32);
+    if (!wb::avx512KernelsAvailable() || wb::repackedGroupBytes(w) == 0) return out;
+    out.groupBytes = wb::repackedGroupBytes(w);
     const std::size_t bytes = out.groupBytes * static_cast<std::size_t>(w.rows / 16);
     out.bytes.reset(static_cast<std::uint8_t*>(std::aligned_alloc(64, bytes)));
     for (std::int64_t g = 0; g < w.rows / 16; ++g)
-        wb::avx512::interleaveRows16(type, w.rowData(16 * g), w.rowBytes, w.cols / 32,
-                                     out.bytes.get() + static_cast<std::size_t>(g) * out.groupBytes);
+        wb::repackGroup(w, g, out.bytes.get() + static_cast<std::size_t>(g) * out.groupBytes);
     return out;
 }
 
 // Runs the product on the fastest kernels (with and, where the CPU has it, without AMX; with the prefetch
-// distances of ordinary and of 2 MiB pages; from the file's layout and, for Q4_0/Q8_0, repacked) and on the
-// portable ones; true when all outputs are identical.
+// distances of ordinary and of 2 MiB pages; from the file's layout and, for Q4_0/Q8_0/Q4_K/Q6_K, repacked)
+// and on the portable ones; true when all outputs are identical.
 bool fastEqualsPortable(const wb::WeightMatrix& w, const std::vector<float>& x, std::int64_t nTokens) {
     const auto size = static_cast<std::size_t>(w.rows * nTokens);
     std::vector<float> portable(size, -2.0f);
@@ -118,6 +114,10 @@ private slots:
         QTest::newRow("q8_0 chunk and tail") << int(GgmlType::Q8_0) << 32 * 45 << 35;
         QTest::newRow("q4_K") << int(GgmlType::Q4_K) << 256 * 3 << 53;
         QTest::newRow("q6_K") << int(GgmlType::Q6_K) << 256 * 3 << 53;
+        QTest::newRow("q4_K one group") << int(GgmlType::Q4_K) << 256 << 16;
+        QTest::newRow("q6_K one group") << int(GgmlType::Q6_K) << 256 << 16;
+        QTest::newRow("q4_K wide") << int(GgmlType::Q4_K) << 256 * 11 << 70;
+        QTest::newRow("q6_K wide") << int(GgmlType::Q6_K) << 256 * 11 << 70;
     }
     void equalPortableOnAwkwardShapes() {
         QFETCH(int, type);
@@ -145,8 +145,10 @@ private slots:
     // rows of the whole groups, for one token (generation) and for a prompt batch.
     void repackedGroupsAreTheOnesRead() {
         if (!wb::avx512KernelsAvailable()) QSKIP("no AVX-512 VNNI on this CPU");
-        for (const GgmlType t : {GgmlType::Q4_0, GgmlType::Q8_0}) {
-            const int cols = 32 * 5, rows = 37; // two whole groups and 5 rows in the file's layout
+        for (const GgmlType t : {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K}) {
+            const bool kQuant = t == GgmlType::Q4_K || t == GgmlType::Q6_K;
+            const int cols = kQuant ? 256 * 2 : 32 * 5,
+                      rows = 37; // two whole groups, 5 rows in the file's layout
             const auto master = gaussian(static_cast<std::size_t>(cols) * rows, 3, 0.05f);
             const std::size_t rowBytes = wb::rowByteSize(t, cols);
             std::vector<std::uint8_t> data(rowBytes * rows);
@@ -169,6 +171,46 @@ private slots:
                                  qPrintable(QString("%1 tokens, row %2: %3").arg(nTokens).arg(r).arg(value)));
                     }
             }
+        }
+    }
+
+    // The prompt kernels' strip unpacked from repacked groups equals the one unpacked from the file's layout,
+    // byte for byte, on quantized Gaussian rows with outliers (large 6-bit scales and mins use every bit).
+    void kStripFromRepackedGroupsEqualsFileLayout() {
+        if (!wb::avx512KernelsAvailable()) QSKIP("no AVX-512 VNNI on this CPU");
+        for (const GgmlType t : {GgmlType::Q4_K, GgmlType::Q6_K}) {
+            const int cols = 256 * 3, rows = 32, nBlocks = cols / 256;
+            auto master = gaussian(static_cast<std::size_t>(cols) * rows, 17, 0.05f);
+            for (std::size_t i = 0; i < master.size(); i += 97)
+                master[i] *= 40.0f;
+            const std::size_t rowBytes = wb::rowByteSize(t, cols);
+            std::vector<std::uint8_t> data(rowBytes * rows);
+            for (int r = 0; r < rows; ++r)
+                wb::quantizeRow(t, master.data() + static_cast<std::size_t>(r) * cols,
+                                data.data() + r * rowBytes, cols);
+            const auto w = wb::WeightMatrix::fromMemory(t, data.data(), cols, rows);
+            const Repacked repacked = repack(w);
+            QVERIFY(repacked.bytes != nullptr);
+            const auto type = t == GgmlType::Q4_K ? wb::avx512k::KType::Q4_K : wb::avx512k::KType::Q6_K;
+            struct Strip {
+                std::vector<std::uint8_t> values = std::vector<std::uint8_t>(rows * 256 * 3, 0x11);
+                std::vector<std::int32_t> scales = std::vector<std::int32_t>(rows * 16 * 3, 0),
+                                          pairs = std::vector<std::int32_t>(rows * 8 * 3, 0);
+                std::vector<float> d = std::vector<float>(rows * 3, 0.0f), dmin = d;
+                wb::avx512k::KStrip view() {
+                    return {values.data(), scales.data(), pairs.data(), d.data(), dmin.data()};
+                }
+            } fromFile, fromGroups;
+            wb::avx512k::unpackKRows(type, data.data(), rowBytes, nBlocks, rows, fromFile.view());
+            for (int g = 0; g < rows / 16; ++g)
+                wb::avx512k::unpackKInterleaved16(type, repacked.bytes.get() + g * repacked.groupBytes,
+                                                  nBlocks, fromGroups.view(), 16 * g);
+            const QByteArray name(wb::ggmlTypeName(t).data(), qsizetype(wb::ggmlTypeName(t).size()));
+            QVERIFY2(fromFile.values == fromGroups.values, name);
+            QVERIFY2(fromFile.scales == fromGroups.scales, name);
+            QVERIFY2(fromFile.pairs == fromGroups.pairs, name);
+            QVERIFY2(fromFile.d == fromGroups.d, name);
+            QVERIFY2(fromFile.dmin == fromGroups.dmin, name);
         }
     }
 
