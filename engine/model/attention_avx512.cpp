@@ -30,6 +30,30 @@ template <bool kF16> inline __m512 loadElements(const void* base, std::int64_t i
     }
 }
 
+// Lane k = _mm512_reduce_add_ps(v[k]), bit for bit: the same pairwise additions as GCC's reduction (lanes
+// i + 8 to i, then i + 4, then i + 2, then i + 1), done for 16 vectors at once by shuffles instead of one
+// horizontal reduction per vector.
+inline __m512 reduceAdd16(const __m512 (&v)[kLanes]) {
+    __m512 halves[8]; // 256-bit half 0: vector 2m, half 1: vector 2m + 1, each lane i = v[i] + v[i + 8]
+    for (int m = 0; m < 8; ++m)
+        halves[m] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * m], v[2 * m + 1], 0x44),
+                                  _mm512_shuffle_f32x4(v[2 * m], v[2 * m + 1], 0xEE));
+    __m512 quarters[4]; // 128-bit lane L: vector 4 m + L, lane i = (i) + (i + 4) of the above
+    for (int m = 0; m < 4; ++m)
+        quarters[m] = _mm512_add_ps(_mm512_shuffle_f32x4(halves[2 * m], halves[2 * m + 1], 0x88),
+                                    _mm512_shuffle_f32x4(halves[2 * m], halves[2 * m + 1], 0xDD));
+    __m512 pairs[2]; // 128-bit lane L: [i0 + i2, i1 + i3] of vectors 8 m + L and 8 m + 4 + L
+    for (int m = 0; m < 2; ++m)
+        pairs[m] =
+            _mm512_add_ps(_mm512_shuffle_ps(quarters[2 * m], quarters[2 * m + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                          _mm512_shuffle_ps(quarters[2 * m], quarters[2 * m + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    // 128-bit lane L, element c: vector 4 c + L.
+    const __m512 sums = _mm512_add_ps(_mm512_shuffle_ps(pairs[0], pairs[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                      _mm512_shuffle_ps(pairs[0], pairs[1], _MM_SHUFFLE(3, 1, 3, 1)));
+    const __m512i vectorOrder = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    return _mm512_permutexvar_ps(vectorOrder, sums);
+}
+
 // Query chunks held in registers for head dims up to this many lanes; longer heads loop over memory.
 constexpr int kMaxChunks = 16;
 
@@ -56,18 +80,69 @@ void scoresImpl(const Head& head, const float* query, std::int32_t visible, floa
         q[c] = _mm512_maskz_loadu_ps(masks[c], query + c * kLanes);
         if constexpr (kF16) q[c] = roundThroughF16(q[c]);
     }
-    for (std::int32_t p = 0; p < visible; ++p) {
+    const auto dot = [&](std::int32_t p) {
         __m512 acc = _mm512_mul_ps(q[0], loadElements<kF16>(head.keys, p * head.stride, masks[0]));
         for (int c = 1; c < chunks; ++c)
             acc = _mm512_fmadd_ps(q[c], loadElements<kF16>(head.keys, p * head.stride + c * kLanes, masks[c]),
                                   acc);
-        out[p] = _mm512_reduce_add_ps(acc) * scale;
+        return acc;
+    };
+    std::int32_t p = 0;
+    for (; p + kLanes <= visible; p += kLanes) {
+        __m512 acc[kLanes];
+        for (int k = 0; k < kLanes; ++k)
+            acc[k] = dot(p + k);
+        _mm512_storeu_ps(out + p, _mm512_mul_ps(reduceAdd16(acc), _mm512_set1_ps(scale)));
     }
+    for (; p < visible; ++p)
+        out[p] = _mm512_reduce_add_ps(dot(p)) * scale;
+}
+
+// Positions outside, chunks inside: kChunks independent accumulator chains instead of one chain per chunk
+// in turn. Each chunk still adds the positions in increasing order, so the sums are the same bits.
+template <bool kF16, int kChunks>
+void weightedValuesChunks(const Head& head, const float* weights, std::int32_t visible, float* out) {
+    __m512 acc[kChunks];
+    __mmask16 masks[kChunks];
+    for (int c = 0; c < kChunks; ++c) {
+        acc[c] = _mm512_setzero_ps();
+        masks[c] = tailMask(head.headDim - c * kLanes);
+    }
+    for (std::int32_t p = 0; p < visible; ++p) {
+        float w = weights[p];
+        if constexpr (kF16) w = _cvtsh_ss(_cvtss_sh(w, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        const __m512 weight = _mm512_set1_ps(w);
+        for (int c = 0; c < kChunks; ++c)
+            acc[c] = _mm512_fmadd_ps(
+                weight, loadElements<kF16>(head.values, p * head.stride + c * kLanes, masks[c]), acc[c]);
+    }
+    for (int c = 0; c < kChunks; ++c)
+        _mm512_mask_storeu_ps(out + c * kLanes, masks[c], acc[c]);
 }
 
 template <bool kF16>
 void weightedValuesImpl(const Head& head, const float* weights, std::int32_t visible, float* out) {
-    for (std::int32_t c = 0; c < head.headDim; c += kLanes) {
+    switch ((head.headDim + kLanes - 1) / kLanes) {
+    case 1:
+        return weightedValuesChunks<kF16, 1>(head, weights, visible, out);
+    case 2:
+        return weightedValuesChunks<kF16, 2>(head, weights, visible, out);
+    case 3:
+        return weightedValuesChunks<kF16, 3>(head, weights, visible, out);
+    case 4:
+        return weightedValuesChunks<kF16, 4>(head, weights, visible, out);
+    case 5:
+        return weightedValuesChunks<kF16, 5>(head, weights, visible, out);
+    case 6:
+        return weightedValuesChunks<kF16, 6>(head, weights, visible, out);
+    case 7:
+        return weightedValuesChunks<kF16, 7>(head, weights, visible, out);
+    case 8:
+        return weightedValuesChunks<kF16, 8>(head, weights, visible, out);
+    default:
+        break;
+    }
+    for (std::int32_t c = 0; c < head.headDim; c += kLanes) { // wide heads: chunk by chunk
         const __mmask16 m = tailMask(head.headDim - c);
         __m512 acc = _mm512_setzero_ps();
         for (std::int32_t p = 0; p < visible; ++p) {

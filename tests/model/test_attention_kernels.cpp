@@ -1,7 +1,8 @@
 // The AVX-512 attention kernels (engine/model/attention_avx512.h) against the attention formula evaluated
 // here in double, on F16 and F32 caches, with head sizes that are not multiples of 16 lanes, interleaved
-// heads (stride > head size) and 1..70 visible positions; and the F16 store against wb::floatToFp16 bit for
-// bit. Skipped on CPUs without AVX-512 VNNI (the scalar attention runs there).
+// heads (stride > head size) and 1..70 visible positions (scores batched 16 positions at a time equal the
+// single-position ones bit for bit); and the F16 store against wb::floatToFp16 bit for bit. Skipped on CPUs
+// without AVX-512 VNNI (the scalar attention runs there).
 #include "engine/model/attention_avx512.h"
 #include "engine/model/inference_context.h"
 #include "engine/model/ops_avx512.h"
@@ -101,6 +102,23 @@ private slots:
                                         .arg(visible)
                                         .arg(scores[static_cast<std::size_t>(p)])
                                         .arg(expected)));
+            }
+            // Positions are summed 16 at a time with one shared reduction; each score equals, bit for bit,
+            // the one the kernel computes for that position alone.
+            for (int p = 0; p < visible; ++p) {
+                const std::size_t at = static_cast<std::size_t>(p) * stride;
+                const attention_avx512::Head one{
+                    f16 ? static_cast<const void*>(keys16.data() + at) : keyValues.data() + at,
+                    f16 ? static_cast<const void*>(values16.data() + at) : valueValues.data() + at, stride,
+                    headDim, f16};
+                float alone = 0.0f;
+                attention_avx512::scores(one, query.data(), 1, scale, &alone);
+                QVERIFY2(std::memcmp(&alone, &scores[static_cast<std::size_t>(p)], sizeof alone) == 0,
+                         qPrintable(QString("score %1 of %2: %3 alone, %4 batched")
+                                        .arg(p)
+                                        .arg(visible)
+                                        .arg(alone)
+                                        .arg(scores[static_cast<std::size_t>(p)])));
             }
             // Weights that sum to one (any values work; these are not exactly representable in F16).
             std::vector<float> weights(static_cast<std::size_t>(visible));
