@@ -2,6 +2,8 @@
 
 #include <immintrin.h>
 
+#include <type_traits>
+
 #if !defined(__clang__)
 // GCC 12 reports its own _mm512_undefined_* placeholders (inside _mm512_reduce_*) as maybe-uninitialized.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -155,7 +157,184 @@ void weightedValuesImpl(const Head& head, const float* weights, std::int32_t vis
     }
 }
 
+// --- query heads that share one KV head ------------------------------------------------------------------
+// Each 16-position tile of keys or values is widened to floats once (exactly: F16 to float is exact) and then
+// read by every head of the group from L1, instead of widened again per head. Per head and position the
+// arithmetic is the single-head kernels' above, so the results are the same bits.
+
+constexpr int kMaxGroupChunks = 8; // head dims up to 128; wider heads go head by head
+
+// Positions [p0, p0 + 16) of `base`: tile[(k * kChunks + c) * 16 + i] = element c * 16 + i of position p0 + k
+// (masked lanes 0).
+template <bool kF16, int kChunks>
+inline void widenTile(const Head& head, const void* base, std::int32_t p0, const __mmask16 (&masks)[kChunks],
+                      float* tile) {
+    for (int k = 0; k < kLanes; ++k)
+        for (int c = 0; c < kChunks; ++c)
+            _mm512_store_ps(tile + (k * kChunks + c) * kLanes,
+                            loadElements<kF16>(base, (p0 + k) * head.stride + c * kLanes, masks[c]));
+}
+
+template <int kChunks> inline void chunkMasks(std::int32_t headDim, __mmask16 (&masks)[kChunks]) {
+    for (int c = 0; c < kChunks; ++c)
+        masks[c] = tailMask(headDim - c * kLanes);
+}
+
+template <bool kF16, int kChunks>
+void groupScoresChunks(const Head& head, const float* queries, std::int32_t heads, std::int32_t visible,
+                       float scale, float* scores, std::int64_t scoreStride) {
+    __mmask16 masks[kChunks];
+    chunkMasks(head.headDim, masks);
+    const auto queryOf = [&](std::int32_t h, __m512(&q)[kChunks]) {
+        for (int c = 0; c < kChunks; ++c) {
+            q[c] = _mm512_maskz_loadu_ps(masks[c], queries + h * head.headDim + c * kLanes);
+            if constexpr (kF16) q[c] = roundThroughF16(q[c]);
+        }
+    };
+    alignas(64) float tile[kLanes * kChunks * kLanes];
+    std::int32_t p0 = 0;
+    for (; p0 + kLanes <= visible; p0 += kLanes) {
+        widenTile<kF16, kChunks>(head, head.keys, p0, masks, tile);
+        for (std::int32_t h = 0; h < heads; ++h) {
+            __m512 q[kChunks];
+            queryOf(h, q);
+            __m512 acc[kLanes];
+            for (int k = 0; k < kLanes; ++k) {
+                acc[k] = _mm512_mul_ps(q[0], _mm512_load_ps(tile + k * kChunks * kLanes));
+                for (int c = 1; c < kChunks; ++c)
+                    acc[k] = _mm512_fmadd_ps(q[c], _mm512_load_ps(tile + (k * kChunks + c) * kLanes), acc[k]);
+            }
+            _mm512_storeu_ps(scores + h * scoreStride + p0,
+                             _mm512_mul_ps(reduceAdd16(acc), _mm512_set1_ps(scale)));
+        }
+    }
+    for (std::int32_t h = 0; h < heads && p0 < visible; ++h) {
+        __m512 q[kChunks];
+        queryOf(h, q);
+        for (std::int32_t p = p0; p < visible; ++p) {
+            __m512 acc = _mm512_mul_ps(q[0], loadElements<kF16>(head.keys, p * head.stride, masks[0]));
+            for (int c = 1; c < kChunks; ++c)
+                acc = _mm512_fmadd_ps(
+                    q[c], loadElements<kF16>(head.keys, p * head.stride + c * kLanes, masks[c]), acc);
+            scores[h * scoreStride + p] = _mm512_reduce_add_ps(acc) * scale;
+        }
+    }
+}
+
+template <bool kF16, int kChunks>
+void groupWeightedValuesChunks(const Head& head, const float* weights, std::int64_t weightStride,
+                               std::int32_t heads, std::int32_t visible, float* out) {
+    __mmask16 masks[kChunks];
+    chunkMasks(head.headDim, masks);
+    const auto weightOf = [&](std::int32_t h, std::int32_t p) {
+        float w = weights[h * weightStride + p];
+        if constexpr (kF16) w = _cvtsh_ss(_cvtss_sh(w, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        return _mm512_set1_ps(w);
+    };
+    // The accumulators live in `out` between tiles (a float round trip is exact).
+    const auto load = [&](std::int32_t h, __m512(&acc)[kChunks]) {
+        for (int c = 0; c < kChunks; ++c)
+            acc[c] = _mm512_maskz_loadu_ps(masks[c], out + h * head.headDim + c * kLanes);
+    };
+    const auto store = [&](std::int32_t h, const __m512(&acc)[kChunks]) {
+        for (int c = 0; c < kChunks; ++c)
+            _mm512_mask_storeu_ps(out + h * head.headDim + c * kLanes, masks[c], acc[c]);
+    };
+    for (std::int32_t h = 0; h < heads; ++h) {
+        __m512 acc[kChunks];
+        for (auto& a : acc)
+            a = _mm512_setzero_ps();
+        store(h, acc);
+    }
+    alignas(64) float tile[kLanes * kChunks * kLanes];
+    std::int32_t p0 = 0;
+    for (; p0 + kLanes <= visible; p0 += kLanes) {
+        widenTile<kF16, kChunks>(head, head.values, p0, masks, tile);
+        for (std::int32_t h = 0; h < heads; ++h) {
+            __m512 acc[kChunks];
+            load(h, acc);
+            for (int k = 0; k < kLanes; ++k) {
+                const __m512 weight = weightOf(h, p0 + k);
+                for (int c = 0; c < kChunks; ++c)
+                    acc[c] =
+                        _mm512_fmadd_ps(weight, _mm512_load_ps(tile + (k * kChunks + c) * kLanes), acc[c]);
+            }
+            store(h, acc);
+        }
+    }
+    for (std::int32_t h = 0; h < heads && p0 < visible; ++h) {
+        __m512 acc[kChunks];
+        load(h, acc);
+        for (std::int32_t p = p0; p < visible; ++p) {
+            const __m512 weight = weightOf(h, p);
+            for (int c = 0; c < kChunks; ++c)
+                acc[c] = _mm512_fmadd_ps(
+                    weight, loadElements<kF16>(head.values, p * head.stride + c * kLanes, masks[c]), acc[c]);
+        }
+        store(h, acc);
+    }
+}
+
+// f(std::integral_constant<int, chunks>) for head dims of 1..kMaxGroupChunks chunks; false for wider heads.
+template <class F> bool withChunkCount(std::int32_t headDim, F&& f) {
+    switch ((headDim + kLanes - 1) / kLanes) {
+    case 1:
+        f(std::integral_constant<int, 1>{});
+        return true;
+    case 2:
+        f(std::integral_constant<int, 2>{});
+        return true;
+    case 3:
+        f(std::integral_constant<int, 3>{});
+        return true;
+    case 4:
+        f(std::integral_constant<int, 4>{});
+        return true;
+    case 5:
+        f(std::integral_constant<int, 5>{});
+        return true;
+    case 6:
+        f(std::integral_constant<int, 6>{});
+        return true;
+    case 7:
+        f(std::integral_constant<int, 7>{});
+        return true;
+    case 8:
+        f(std::integral_constant<int, 8>{});
+        return true;
+    default:
+        return false;
+    }
+}
+
 } // namespace
+
+void groupScores(const Head& head, const float* queries, std::int32_t heads, std::int32_t visible,
+                 float scale, float* scores, std::int64_t scoreStride) {
+    const bool done = withChunkCount(head.headDim, [&](auto chunks) {
+        if (head.f16)
+            groupScoresChunks<true, chunks>(head, queries, heads, visible, scale, scores, scoreStride);
+        else
+            groupScoresChunks<false, chunks>(head, queries, heads, visible, scale, scores, scoreStride);
+    });
+    if (!done)
+        for (std::int32_t h = 0; h < heads; ++h)
+            attention_avx512::scores(head, queries + h * head.headDim, visible, scale,
+                                     scores + h * scoreStride);
+}
+
+void groupWeightedValues(const Head& head, const float* weights, std::int64_t weightStride,
+                         std::int32_t heads, std::int32_t visible, float* out) {
+    const bool done = withChunkCount(head.headDim, [&](auto chunks) {
+        if (head.f16)
+            groupWeightedValuesChunks<true, chunks>(head, weights, weightStride, heads, visible, out);
+        else
+            groupWeightedValuesChunks<false, chunks>(head, weights, weightStride, heads, visible, out);
+    });
+    if (!done)
+        for (std::int32_t h = 0; h < heads; ++h)
+            weightedValues(head, weights + h * weightStride, visible, out + h * head.headDim);
+}
 
 void scores(const Head& head, const float* query, std::int32_t visible, float scale, float* out) {
     if (head.f16)

@@ -27,6 +27,15 @@ void scores(const Head& head, const float* query, std::int32_t visible, float sc
 // to F16 first.
 void weightedValues(const Head& head, const float* weights, std::int32_t visible, float* out);
 
+// The same for `heads` query heads that share this KV head (grouped-query attention), bit for bit:
+// scores[h * scoreStride + p] as scores() gives them for the query at queries + h * headDim, and
+// out[h * headDim + d] as weightedValues() gives them for the weights at weights + h * weightStride. Each
+// key and value row is widened once for all the heads.
+void groupScores(const Head& head, const float* queries, std::int32_t heads, std::int32_t visible,
+                 float scale, float* scores, std::int64_t scoreStride);
+void groupWeightedValues(const Head& head, const float* weights, std::int64_t weightStride,
+                         std::int32_t heads, std::int32_t visible, float* out);
+
 // out[i] = F16 bits of in[i] (round to nearest even; bit-identical to wb::floatToFp16 for non-NaN values).
 void floatsToF16(const float* in, std::uint16_t* out, std::size_t n);
 

@@ -336,6 +336,30 @@ void InferenceContext::Impl::attention(std::int32_t layer, std::int32_t tokenCou
     // Scores and weighted values of one head over (at most) every visible position.
     const std::int64_t headWork = 2 * static_cast<std::int64_t>(start + tokenCount) * headDim;
 
+    if (attentionKernelsEnabled() && groupSize > 1 && tokenCount * config.headCountKv >= 4) {
+        // AVX-512, one task per (token, KV head): the query heads that share the KV head read each key and
+        // value row once between them (attention_avx512.h); same results as head by head below. (With fewer
+        // than four such tasks, head by head keeps both threads busy.)
+        const std::size_t groupScratch = static_cast<std::size_t>(groupSize) * scratchSize;
+        forEach(tokenCount * config.headCountKv, headWork * groupSize, [&](std::int32_t task) {
+            const std::int32_t t = task / config.headCountKv;
+            const std::int32_t g = task % config.headCountKv;
+            const std::int64_t firstHead = static_cast<std::int64_t>(g) * groupSize;
+            const std::int32_t visible = start + t + 1;
+            std::vector<float>& local = scores.local();
+            if (local.size() < groupScratch) local.resize(groupScratch);
+            const auto stride = static_cast<std::int64_t>(scratchSize);
+            const attention_avx512::Head head{keys + g * headDim, values + g * headDim, kvDim, headDim,
+                                              std::is_same_v<Stored, std::uint16_t>};
+            attention_avx512::groupScores(head, scratch.query.data() + t * qDim + firstHead * headDim,
+                                          groupSize, visible, scale, local.data(), stride);
+            for (std::int32_t h = 0; h < groupSize; ++h)
+                ops::softmax(local.data() + h * stride, visible);
+            attention_avx512::groupWeightedValues(head, local.data(), stride, groupSize, visible,
+                                                  scratch.attention.data() + t * qDim + firstHead * headDim);
+        });
+        return;
+    }
     if (attentionKernelsEnabled()) {
         // AVX-512: vectorized dot products and value sums (attention_avx512.h), same roundings.
         forEach(tokenCount * config.headCount, headWork, [&](std::int32_t task) {

@@ -142,6 +142,64 @@ private slots:
         }
     }
 
+    // Query heads sharing one KV head, computed together: the same bits as head by head, for every head
+    // size class (one chunk, a masked tail, 8 chunks, and wider heads that fall back to head by head).
+    void groupedHeadsEqualHeadByHead_data() {
+        QTest::addColumn<bool>("f16");
+        QTest::addColumn<int>("headDim");
+        QTest::addColumn<int>("heads");
+        for (bool f16 : {true, false}) {
+            const char* type = f16 ? "f16" : "f32";
+            QTest::newRow(qPrintable(QString("%1 dim 64, 8 heads").arg(type))) << f16 << 64 << 8;
+            QTest::newRow(qPrintable(QString("%1 dim 5, 2 heads").arg(type))) << f16 << 5 << 2;
+            QTest::newRow(qPrintable(QString("%1 dim 72, 3 heads").arg(type))) << f16 << 72 << 3;
+            QTest::newRow(qPrintable(QString("%1 dim 128, 4 heads").arg(type))) << f16 << 128 << 4;
+            QTest::newRow(qPrintable(QString("%1 dim 150 (wide), 2 heads").arg(type))) << f16 << 150 << 2;
+        }
+    }
+    void groupedHeadsEqualHeadByHead() {
+        QFETCH(bool, f16);
+        QFETCH(int, headDim);
+        QFETCH(int, heads);
+        constexpr int kPositions = 70;
+        const int stride = headDim + 3; // interleaved KV heads
+        const auto keyValues = gaussian(static_cast<std::size_t>(kPositions) * stride, 13, 1.0f);
+        const auto valueValues = gaussian(static_cast<std::size_t>(kPositions) * stride, 14, 1.0f);
+        const auto queries = gaussian(static_cast<std::size_t>(headDim) * heads, 15, 1.0f);
+        std::vector<std::uint16_t> keys16(keyValues.size()), values16(valueValues.size());
+        for (std::size_t i = 0; i < keyValues.size(); ++i) {
+            keys16[i] = floatToFp16(keyValues[i]);
+            values16[i] = floatToFp16(valueValues[i]);
+        }
+        const attention_avx512::Head head{
+            f16 ? static_cast<const void*>(keys16.data()) : keyValues.data(),
+            f16 ? static_cast<const void*>(values16.data()) : valueValues.data(), stride, headDim, f16};
+        const float scale = 0.125f;
+        for (int visible : {1, 15, 16, 17, 33, kPositions}) {
+            const std::int64_t scoreStride = kPositions + 5;
+            std::vector<float> grouped(static_cast<std::size_t>(scoreStride * heads), -7.0f);
+            std::vector<float> single(grouped.size(), -7.0f);
+            attention_avx512::groupScores(head, queries.data(), heads, visible, scale, grouped.data(),
+                                          scoreStride);
+            for (int h = 0; h < heads; ++h)
+                attention_avx512::scores(head, queries.data() + h * headDim, visible, scale,
+                                         single.data() + h * scoreStride);
+            QVERIFY2(std::memcmp(grouped.data(), single.data(), grouped.size() * sizeof(float)) == 0,
+                     qPrintable(QString("scores, %1 visible").arg(visible)));
+            // Weights: the scores themselves (any values work).
+            std::vector<float> groupedOut(static_cast<std::size_t>(headDim * heads) + 1, 99.0f);
+            std::vector<float> singleOut(groupedOut.size(), 99.0f);
+            attention_avx512::groupWeightedValues(head, single.data(), scoreStride, heads, visible,
+                                                  groupedOut.data());
+            for (int h = 0; h < heads; ++h)
+                attention_avx512::weightedValues(head, single.data() + h * scoreStride, visible,
+                                                 singleOut.data() + h * headDim);
+            QVERIFY2(std::memcmp(groupedOut.data(), singleOut.data(), groupedOut.size() * sizeof(float)) == 0,
+                     qPrintable(QString("weighted values, %1 visible").arg(visible)));
+            QCOMPARE(groupedOut.back(), 99.0f); // nothing written past the last head
+        }
+    }
+
     // Whole passes (40-token prompt, then 4 greedy steps) with the AVX-512 attention/SiLU and with the scalar
     // ones. Float activations, so that last-bit differences are not absorbed by 8-bit activation rounding:
     // the logits must agree to float rounding (they do differ in the last bits).
