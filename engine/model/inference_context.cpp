@@ -354,7 +354,7 @@ void InferenceContext::Impl::attention(std::int32_t layer, std::int32_t tokenCou
             attention_avx512::groupScores(head, scratch.query.data() + t * qDim + firstHead * headDim,
                                           groupSize, visible, scale, local.data(), stride);
             for (std::int32_t h = 0; h < groupSize; ++h)
-                ops::softmax(local.data() + h * stride, visible);
+                ops_avx512::softmax(local.data() + h * stride, visible);
             attention_avx512::groupWeightedValues(head, local.data(), stride, groupSize, visible,
                                                   scratch.attention.data() + t * qDim + firstHead * headDim);
         });
@@ -374,7 +374,7 @@ void InferenceContext::Impl::attention(std::int32_t layer, std::int32_t tokenCou
             attention_avx512::scores(head,
                                      scratch.query.data() + t * qDim + static_cast<std::int64_t>(h) * headDim,
                                      visible, scale, local.data());
-            ops::softmax(local.data(), visible);
+            ops_avx512::softmax(local.data(), visible);
             attention_avx512::weightedValues(head, local.data(), visible,
                                              scratch.attention.data() + t * qDim +
                                                  static_cast<std::int64_t>(h) * headDim);

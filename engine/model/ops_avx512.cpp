@@ -37,7 +37,37 @@ inline __m512 siluTimes(__m512 g, __m512 u) {
     return _mm512_mul_ps(_mm512_div_ps(g, _mm512_add_ps(_mm512_set1_ps(1.0f), e)), u);
 }
 
+inline __mmask16 firstLanes(std::int64_t count) {
+    return count >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << count) - 1u);
+}
+
 } // namespace
+
+void softmax(float* x, std::int64_t n) {
+    if (n <= 0) return;
+    __m512 maxLanes = _mm512_set1_ps(-__builtin_inff());
+    for (std::int64_t i = 0; i < n; i += 16)
+        maxLanes = _mm512_mask_max_ps(maxLanes, firstLanes(n - i),
+                                      _mm512_maskz_loadu_ps(firstLanes(n - i), x + i), maxLanes);
+    const __m512 maxValue = _mm512_set1_ps(_mm512_reduce_max_ps(maxLanes));
+    // The sum in double, as ops::softmax does (two 8-lane halves per vector).
+    __m512d low = _mm512_setzero_pd(), high = _mm512_setzero_pd();
+    for (std::int64_t i = 0; i < n; i += 16) {
+        const __mmask16 m = firstLanes(n - i);
+        const __m512 e =
+            _mm512_maskz_mov_ps(m, expPs(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), maxValue)));
+        _mm512_mask_storeu_ps(x + i, m, e);
+        low = _mm512_add_pd(low, _mm512_cvtps_pd(_mm512_castps512_ps256(e)));
+        high = _mm512_add_pd(
+            high, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(e), 1))));
+    }
+    const __m512 inverse =
+        _mm512_set1_ps(static_cast<float>(1.0 / _mm512_reduce_add_pd(_mm512_add_pd(low, high))));
+    for (std::int64_t i = 0; i < n; i += 16) {
+        const __mmask16 m = firstLanes(n - i);
+        _mm512_mask_storeu_ps(x + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), inverse));
+    }
+}
 
 void siluMultiply(float* gate, const float* up, std::int64_t n) {
     std::int64_t i = 0;

@@ -5,6 +5,7 @@
 // without AVX-512 VNNI (the scalar attention runs there).
 #include "engine/model/attention_avx512.h"
 #include "engine/model/inference_context.h"
+#include "engine/model/ops.h"
 #include "engine/model/ops_avx512.h"
 #include "engine/tensor/fp16.h"
 #include "engine/tensor/matmul.h"
@@ -198,6 +199,37 @@ private slots:
                      qPrintable(QString("weighted values, %1 visible").arg(visible)));
             QCOMPARE(groupedOut.back(), 99.0f); // nothing written past the last head
         }
+    }
+
+    // The AVX-512 softmax of the attention against ops::softmax: a few ulp apart (its exp is accurate to
+    // about one ulp and it sums in another order), summing to one, on score rows of every tail length, wide
+    // ranges (whole terms underflow to zero) and equal values.
+    void vectorSoftmaxMatchesScalar() {
+        for (int n : {1, 5, 16, 17, 100, 1000}) {
+            for (float sigma : {0.5f, 30.0f}) {
+                auto x = gaussian(static_cast<std::size_t>(n), 21 + unsigned(n), sigma);
+                auto expected = x;
+                ops::softmax(expected.data(), n);
+                ops_avx512::softmax(x.data(), n);
+                double sum = 0.0;
+                for (int i = 0; i < n; ++i) {
+                    const float e = expected[static_cast<std::size_t>(i)], v = x[static_cast<std::size_t>(i)];
+                    QVERIFY2(std::abs(v - e) <= 4e-7f * e + 1e-37f,
+                             qPrintable(QString("n %1 sigma %2, element %3: %4 vs %5")
+                                            .arg(n)
+                                            .arg(sigma)
+                                            .arg(i)
+                                            .arg(v)
+                                            .arg(e)));
+                    sum += v;
+                }
+                QVERIFY2(std::abs(sum - 1.0) < 1e-5, qPrintable(QString("n %1: sum %2").arg(n).arg(sum)));
+            }
+        }
+        std::vector<float> equal(37, 2.5f);
+        ops_avx512::softmax(equal.data(), 37);
+        for (float v : equal)
+            QVERIFY(std::abs(v - 1.0f / 37.0f) <= 1e-7f);
     }
 
     // Whole passes (40-token prompt, then 4 greedy steps) with the AVX-512 attention/SiLU and with the scalar
