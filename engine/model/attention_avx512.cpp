@@ -100,6 +100,20 @@ void scoresImpl(const Head& head, const float* query, std::int32_t visible, floa
         out[p] = _mm512_reduce_add_ps(dot(p)) * scale;
 }
 
+constexpr int kMaxGroupChunks = 8; // head dims up to 128 keep their chunks in registers
+
+// f(std::integral_constant<int, chunks>) for head dims of 1..kMaxGroupChunks 16-lane chunks; false for wider
+// heads (f is not called).
+template <int kChunks = 1, class F> bool withChunkCount(std::int32_t headDim, F&& f) {
+    if constexpr (kChunks > kMaxGroupChunks) {
+        return false;
+    } else {
+        if ((headDim + kLanes - 1) / kLanes != kChunks) return withChunkCount<kChunks + 1>(headDim, f);
+        f(std::integral_constant<int, kChunks>{});
+        return true;
+    }
+}
+
 // Positions outside, chunks inside: kChunks independent accumulator chains instead of one chain per chunk
 // in turn. Each chunk still adds the positions in increasing order, so the sums are the same bits.
 template <bool kF16, int kChunks>
@@ -124,26 +138,10 @@ void weightedValuesChunks(const Head& head, const float* weights, std::int32_t v
 
 template <bool kF16>
 void weightedValuesImpl(const Head& head, const float* weights, std::int32_t visible, float* out) {
-    switch ((head.headDim + kLanes - 1) / kLanes) {
-    case 1:
-        return weightedValuesChunks<kF16, 1>(head, weights, visible, out);
-    case 2:
-        return weightedValuesChunks<kF16, 2>(head, weights, visible, out);
-    case 3:
-        return weightedValuesChunks<kF16, 3>(head, weights, visible, out);
-    case 4:
-        return weightedValuesChunks<kF16, 4>(head, weights, visible, out);
-    case 5:
-        return weightedValuesChunks<kF16, 5>(head, weights, visible, out);
-    case 6:
-        return weightedValuesChunks<kF16, 6>(head, weights, visible, out);
-    case 7:
-        return weightedValuesChunks<kF16, 7>(head, weights, visible, out);
-    case 8:
-        return weightedValuesChunks<kF16, 8>(head, weights, visible, out);
-    default:
-        break;
-    }
+    if (withChunkCount(head.headDim, [&](auto chunks) {
+            weightedValuesChunks<kF16, decltype(chunks)::value>(head, weights, visible, out);
+        }))
+        return;
     for (std::int32_t c = 0; c < head.headDim; c += kLanes) { // wide heads: chunk by chunk
         const __mmask16 m = tailMask(head.headDim - c);
         __m512 acc = _mm512_setzero_ps();
@@ -161,8 +159,6 @@ void weightedValuesImpl(const Head& head, const float* weights, std::int32_t vis
 // Each 16-position tile of keys or values is widened to floats once (exactly: F16 to float is exact) and then
 // read by every head of the group from L1, instead of widened again per head. Per head and position the
 // arithmetic is the single-head kernels' above, so the results are the same bits.
-
-constexpr int kMaxGroupChunks = 8; // head dims up to 128; wider heads go head by head
 
 // Positions [p0, p0 + 16) of `base`: tile[(k * kChunks + c) * 16 + i] = element c * 16 + i of position p0 + k
 // (masked lanes 0).
@@ -275,47 +271,17 @@ void groupWeightedValuesChunks(const Head& head, const float* weights, std::int6
     }
 }
 
-// f(std::integral_constant<int, chunks>) for head dims of 1..kMaxGroupChunks chunks; false for wider heads.
-template <class F> bool withChunkCount(std::int32_t headDim, F&& f) {
-    switch ((headDim + kLanes - 1) / kLanes) {
-    case 1:
-        f(std::integral_constant<int, 1>{});
-        return true;
-    case 2:
-        f(std::integral_constant<int, 2>{});
-        return true;
-    case 3:
-        f(std::integral_constant<int, 3>{});
-        return true;
-    case 4:
-        f(std::integral_constant<int, 4>{});
-        return true;
-    case 5:
-        f(std::integral_constant<int, 5>{});
-        return true;
-    case 6:
-        f(std::integral_constant<int, 6>{});
-        return true;
-    case 7:
-        f(std::integral_constant<int, 7>{});
-        return true;
-    case 8:
-        f(std::integral_constant<int, 8>{});
-        return true;
-    default:
-        return false;
-    }
-}
-
 } // namespace
 
 void groupScores(const Head& head, const float* queries, std::int32_t heads, std::int32_t visible,
                  float scale, float* scores, std::int64_t scoreStride) {
     const bool done = withChunkCount(head.headDim, [&](auto chunks) {
         if (head.f16)
-            groupScoresChunks<true, chunks>(head, queries, heads, visible, scale, scores, scoreStride);
+            groupScoresChunks<true, decltype(chunks)::value>(head, queries, heads, visible, scale, scores,
+                                                             scoreStride);
         else
-            groupScoresChunks<false, chunks>(head, queries, heads, visible, scale, scores, scoreStride);
+            groupScoresChunks<false, decltype(chunks)::value>(head, queries, heads, visible, scale, scores,
+                                                              scoreStride);
     });
     if (!done)
         for (std::int32_t h = 0; h < heads; ++h)
@@ -327,9 +293,11 @@ void groupWeightedValues(const Head& head, const float* weights, std::int64_t we
                          std::int32_t heads, std::int32_t visible, float* out) {
     const bool done = withChunkCount(head.headDim, [&](auto chunks) {
         if (head.f16)
-            groupWeightedValuesChunks<true, chunks>(head, weights, weightStride, heads, visible, out);
+            groupWeightedValuesChunks<true, decltype(chunks)::value>(head, weights, weightStride, heads,
+                                                                     visible, out);
         else
-            groupWeightedValuesChunks<false, chunks>(head, weights, weightStride, heads, visible, out);
+            groupWeightedValuesChunks<false, decltype(chunks)::value>(head, weights, weightStride, heads,
+                                                                      visible, out);
     });
     if (!done)
         for (std::int32_t h = 0; h < heads; ++h)
