@@ -39,17 +39,6 @@ inline std::int32_t load32(const void* p) {
     return v;
 }
 
-// get_scale_min_k4: the 6-bit scale and min of sub-block j from a Q4_K block's 12 packed bytes.
-inline void scaleMin(const std::uint8_t* packed, int j, std::uint8_t& scale, std::uint8_t& min) {
-    if (j < 4) {
-        scale = packed[j] & 63;
-        min = packed[j + 4] & 63;
-    } else {
-        scale = static_cast<std::uint8_t>((packed[j + 4] & 0x0F) | ((packed[j - 4] >> 6) << 4));
-        min = static_cast<std::uint8_t>((packed[j + 4] >> 4) | ((packed[j] >> 6) << 4));
-    }
-}
-
 // `count` dwords of 16 rows: dword k of row p (at rows + p * rowBytes + 4 k) to group + 64 k + 4 p.
 void interleaveDwords(const std::uint8_t* rows, std::size_t rowBytes, int count, std::uint8_t* group) {
     for (int p = 0; p < kLanes; ++p)
@@ -219,7 +208,7 @@ void interleaveKRows16(KType type, const std::uint8_t* firstRow, std::size_t row
                 const std::uint8_t* block = blocks0 + static_cast<std::size_t>(p) * rowBytes;
                 for (int j = 0; j < 8; ++j) {
                     std::uint8_t scale, min;
-                    scaleMin(block + offsetof(BlockQ4_K, scales), j, scale, min);
+                    unpackScaleMinK4(j, block + offsetof(BlockQ4_K, scales), scale, min);
                     out[kQ4KScales + 16 * j + p] = scale;
                     out[kQ4KMins + 32 * (j / 2) + 2 * p + j % 2] = min;
                 }

@@ -38,6 +38,29 @@ double roundF16(double v) {
     return fp16ToFloat(floatToFp16(static_cast<float>(v)));
 }
 
+// Random keys and values of `positions` cached positions, `stride` elements each, in F32 and as F16 bits.
+struct RandomKv {
+    std::vector<float> keys, values;
+    std::vector<std::uint16_t> keys16, values16;
+    int stride;
+    RandomKv(int positions, int strideElements, unsigned seed)
+        : keys(gaussian(static_cast<std::size_t>(positions) * strideElements, seed, 1.0f)),
+          values(gaussian(static_cast<std::size_t>(positions) * strideElements, seed + 1, 1.0f)),
+          keys16(keys.size()), values16(values.size()), stride(strideElements) {
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            keys16[i] = floatToFp16(keys[i]);
+            values16[i] = floatToFp16(values[i]);
+        }
+    }
+    // The kernels' view from position `first` on.
+    attention_avx512::Head head(bool f16, int headDim, int first = 0) const {
+        const std::size_t at = static_cast<std::size_t>(first) * stride;
+        return {f16 ? static_cast<const void*>(keys16.data() + at) : keys.data() + at,
+                f16 ? static_cast<const void*>(values16.data() + at) : values.data() + at, stride, headDim,
+                f16};
+    }
+};
+
 } // namespace
 
 class TestAttentionKernels : public QObject {
@@ -64,26 +87,18 @@ private slots:
         QFETCH(int, headDim);
         QFETCH(int, stride);
         constexpr int kPositions = 70;
-        const auto keyValues = gaussian(static_cast<std::size_t>(kPositions) * stride, 3, 1.0f);
-        const auto valueValues = gaussian(static_cast<std::size_t>(kPositions) * stride, 4, 1.0f);
+        const RandomKv kv(kPositions, stride, 3);
         const auto query = gaussian(static_cast<std::size_t>(headDim), 5, 1.0f);
-        std::vector<std::uint16_t> keys16(keyValues.size()), values16(valueValues.size());
-        for (std::size_t i = 0; i < keyValues.size(); ++i) {
-            keys16[i] = floatToFp16(keyValues[i]);
-            values16[i] = floatToFp16(valueValues[i]);
-        }
         // Elements as the kernel sees them (F16 storage rounds them).
         auto key = [&](int p, int d) -> double {
             const std::size_t i = static_cast<std::size_t>(p) * stride + d;
-            return f16 ? fp16ToFloat(keys16[i]) : keyValues[i];
+            return f16 ? fp16ToFloat(kv.keys16[i]) : kv.keys[i];
         };
         auto value = [&](int p, int d) -> double {
             const std::size_t i = static_cast<std::size_t>(p) * stride + d;
-            return f16 ? fp16ToFloat(values16[i]) : valueValues[i];
+            return f16 ? fp16ToFloat(kv.values16[i]) : kv.values[i];
         };
-        const attention_avx512::Head head{
-            f16 ? static_cast<const void*>(keys16.data()) : keyValues.data(),
-            f16 ? static_cast<const void*>(values16.data()) : valueValues.data(), stride, headDim, f16};
+        const attention_avx512::Head head = kv.head(f16, headDim);
         const float scale = 1.0f / std::sqrt(static_cast<float>(headDim));
         for (int visible : {1, 2, 15, 16, 17, 33, kPositions}) {
             std::vector<float> scores(static_cast<std::size_t>(visible));
@@ -107,11 +122,7 @@ private slots:
             // Positions are summed 16 at a time with one shared reduction; each score equals, bit for bit,
             // the one the kernel computes for that position alone.
             for (int p = 0; p < visible; ++p) {
-                const std::size_t at = static_cast<std::size_t>(p) * stride;
-                const attention_avx512::Head one{
-                    f16 ? static_cast<const void*>(keys16.data() + at) : keyValues.data() + at,
-                    f16 ? static_cast<const void*>(values16.data() + at) : valueValues.data() + at, stride,
-                    headDim, f16};
+                const attention_avx512::Head one = kv.head(f16, headDim, p);
                 float alone = 0.0f;
                 attention_avx512::scores(one, query.data(), 1, scale, &alone);
                 QVERIFY2(std::memcmp(&alone, &scores[static_cast<std::size_t>(p)], sizeof alone) == 0,
@@ -164,17 +175,9 @@ private slots:
         QFETCH(int, heads);
         constexpr int kPositions = 70;
         const int stride = headDim + 3; // interleaved KV heads
-        const auto keyValues = gaussian(static_cast<std::size_t>(kPositions) * stride, 13, 1.0f);
-        const auto valueValues = gaussian(static_cast<std::size_t>(kPositions) * stride, 14, 1.0f);
+        const RandomKv kv(kPositions, stride, 13);
         const auto queries = gaussian(static_cast<std::size_t>(headDim) * heads, 15, 1.0f);
-        std::vector<std::uint16_t> keys16(keyValues.size()), values16(valueValues.size());
-        for (std::size_t i = 0; i < keyValues.size(); ++i) {
-            keys16[i] = floatToFp16(keyValues[i]);
-            values16[i] = floatToFp16(valueValues[i]);
-        }
-        const attention_avx512::Head head{
-            f16 ? static_cast<const void*>(keys16.data()) : keyValues.data(),
-            f16 ? static_cast<const void*>(values16.data()) : valueValues.data(), stride, headDim, f16};
+        const attention_avx512::Head head = kv.head(f16, headDim);
         const float scale = 0.125f;
         for (int visible : {1, 15, 16, 17, 33, kPositions}) {
             const std::int64_t scoreStride = kPositions + 5;
