@@ -51,7 +51,7 @@ Stats statsOf(std::vector<double> values) {
 struct TestResult {
     std::string name; // "pp64" / "tg32"
     int nPrompt = 0, nGen = 0;
-    bool telemetry = false;
+    std::string telemetry = "off"; // on, off or clock
     std::vector<double> seconds; // per repetition
     std::vector<double> tokensPerSecond;
 };
@@ -103,10 +103,13 @@ int runBench(const std::vector<std::string>& args) {
     parser.flag("", "--no-amx", "prompt batches on the AVX-512 kernels even where AMX is available");
     declareLoadFlags(parser);
     parser.flag("", "--no-bandwidth", "skip the bandwidth probe");
-    parser.option("", "--telemetry", "MODES",
-                  "on, off, or on,off: record per-op telemetry spans (drained after each pass); with both, "
-                  "the repetitions of the two modes alternate in this process and their ratio is printed",
-                  "off");
+    parser.option(
+        "", "--telemetry", "MODES",
+        "on (record per-op telemetry spans, drained after each pass), off, or clock (read the clock "
+        "at every op boundary as on does, record no op spans: what the clock alone costs); "
+        "several, comma-separated, alternate their repetitions in this process and each one's "
+        "ratio to off is printed",
+        "off");
     if (!parser.parse(args)) return kExitOk;
     if (!parser.has("--model")) throw UsageError("missing -m MODEL");
     const std::string path = parser.value("--model");
@@ -144,16 +147,24 @@ int runBench(const std::vector<std::string>& args) {
     // Both modes in one process share the memory layout, so their ratio is not blurred by the run-to-run
     // spread of separate processes (the same context, weights and buffers serve both).
     const std::string telemetryModes = parser.value("--telemetry");
-    std::vector<bool> modes;
-    if (telemetryModes == "on" || telemetryModes == "off")
-        modes = {telemetryModes == "on"};
-    else if (telemetryModes == "on,off" || telemetryModes == "off,on")
-        modes = {telemetryModes == "on,off", telemetryModes == "off,on"};
-    else
-        throw UsageError("--telemetry must be on, off or on,off, not '" + telemetryModes + "'");
+    std::vector<std::string> modes;
+    for (std::size_t begin = 0; begin <= telemetryModes.size();) {
+        const std::size_t comma = std::min(telemetryModes.find(',', begin), telemetryModes.size());
+        const std::string mode = telemetryModes.substr(begin, comma - begin);
+        if (mode != "on" && mode != "off" && mode != "clock")
+            throw UsageError("--telemetry takes on, off and clock, comma-separated, not '" + telemetryModes +
+                             "'");
+        if (std::find(modes.begin(), modes.end(), mode) != modes.end())
+            throw UsageError("--telemetry names '" + mode + "' twice");
+        modes.push_back(mode);
+        begin = comma + 1;
+    }
     telemetry::Recorder recorder(true);
     std::vector<telemetry::Event> drained;
-    auto useTelemetry = [&](bool on) { context.setRecorder(on ? &recorder : nullptr); };
+    auto useTelemetry = [&](const std::string& mode) {
+        recorder.setOpEventsDiscarded(mode == "clock");
+        context.setRecorder(mode != "off" ? &recorder : nullptr);
+    };
     auto drainTelemetry = [&] {
         if (context.recorder() == nullptr) return;
         drained.clear();
@@ -180,11 +191,11 @@ int runBench(const std::vector<std::string>& args) {
     };
     auto runGeneration = [&] { return timeGreedyGeneration(context, depth, nGen, rng, drainTelemetry); };
 
-    // One result per telemetry mode; with two modes the order alternates per repetition (AB, BA, ...).
+    // One result per telemetry mode; with several the order reverses every other repetition (AB, BA, ...).
     std::vector<TestResult> results;
     auto runTest = [&](const std::string& name, int tokens, bool isPrompt, auto&& run) {
         const std::size_t first = results.size();
-        for (bool mode : modes) {
+        for (const std::string& mode : modes) {
             results.push_back({name, isPrompt ? tokens : 0, isPrompt ? 0 : tokens, mode, {}, {}});
             useTelemetry(mode);
             run(); // warm-up: page in the weights, grow the scratch buffers
@@ -201,7 +212,7 @@ int runBench(const std::vector<std::string>& args) {
     const std::string atDepth = depth > 0 ? " @ d" + std::to_string(depth) : ""; // llama-bench's naming
     if (nPrompt > 0) runTest("pp" + std::to_string(nPrompt) + atDepth, nPrompt, true, runPrompt);
     if (nGen > 0) runTest("tg" + std::to_string(nGen) + atDepth, nGen, false, runGeneration);
-    useTelemetry(false);
+    useTelemetry("off");
 
     // Bytes one generated token reads: every weight the pass touches (token_embd only one row unless it is
     // also the classifier) plus, on average over the test, the KV cache rows before it and half those it
@@ -239,7 +250,7 @@ int runBench(const std::vector<std::string>& args) {
                 {"n_gen", r.nGen},
                 {"n_depth", depth},
                 {"test", r.name},
-                {"telemetry", r.telemetry ? "on" : "off"},
+                {"telemetry", r.telemetry},
                 {"type_k", kv},
                 {"type_v", kv},
                 {"avg_ns", nsStats.mean},
@@ -276,26 +287,31 @@ int runBench(const std::vector<std::string>& args) {
     std::printf("| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n");
     for (const auto& r : results) {
         const Stats ts = statsOf(r.tokensPerSecond);
-        const std::string test =
-            modes.size() > 1 ? r.name + (r.telemetry ? " telemetry on" : " telemetry off") : r.name;
+        const std::string test = modes.size() > 1 ? r.name + " telemetry " + r.telemetry : r.name;
         std::printf("| %s | %.2f MiB | %s | %d | %s %s%s | %s | %.2f ± %.2f | %.2f | %.2f | %.2f |\n",
                     modelType.c_str(), double(info.tensorBytes) / double(1 << 20),
                     sizeLabel(info.parameterCount).c_str(), context.threadCount(), kernels.c_str(),
                     cpuKernelName().c_str(), placementLabel.c_str(), test.c_str(), ts.mean, ts.stddev,
                     ts.median, ts.min, ts.max);
     }
-    if (modes.size() > 1) {
-        std::printf("\ntelemetry on/off, same process, alternating repetitions:\n");
-        for (std::size_t i = 0; i + 1 < results.size(); i += 2) {
-            const TestResult& on = results[i].telemetry ? results[i] : results[i + 1];
-            const TestResult& off = results[i].telemetry ? results[i + 1] : results[i];
-            std::vector<double> paired;
-            for (std::size_t k = 0; k < on.tokensPerSecond.size(); ++k)
-                paired.push_back(on.tokensPerSecond[k] / off.tokensPerSecond[k]);
-            std::printf("%s: medians %.3f, paired repetitions %.3f (median), fastest %.3f\n", on.name.c_str(),
-                        statsOf(on.tokensPerSecond).median / statsOf(off.tokensPerSecond).median,
-                        statsOf(paired).median,
-                        statsOf(on.tokensPerSecond).max / statsOf(off.tokensPerSecond).max);
+    const auto offMode = std::find(modes.begin(), modes.end(), "off");
+    if (modes.size() > 1 && offMode != modes.end()) {
+        std::printf("\ntelemetry ÷ off, same process, alternating repetitions:\n");
+        const std::size_t offIndex = static_cast<std::size_t>(offMode - modes.begin());
+        for (std::size_t first = 0; first < results.size(); first += modes.size()) {
+            const TestResult& off = results[first + offIndex];
+            for (std::size_t k = 0; k < modes.size(); ++k) {
+                if (k == offIndex) continue;
+                const TestResult& on = results[first + k];
+                std::vector<double> paired;
+                for (std::size_t i = 0; i < on.tokensPerSecond.size(); ++i)
+                    paired.push_back(on.tokensPerSecond[i] / off.tokensPerSecond[i]);
+                std::printf("%s %s: medians %.3f, paired repetitions %.3f (median), fastest %.3f\n",
+                            on.name.c_str(), on.telemetry.c_str(),
+                            statsOf(on.tokensPerSecond).median / statsOf(off.tokensPerSecond).median,
+                            statsOf(paired).median,
+                            statsOf(on.tokensPerSecond).max / statsOf(off.tokensPerSecond).max);
+            }
         }
     }
     if (bandwidth > 0) {

@@ -5,6 +5,7 @@
 #include "engine/model/ops.h"
 #include "engine/model/ops_avx512.h"
 #include "engine/telemetry/cost_model.h"
+#include "engine/telemetry/op_timeline.h"
 #include "engine/tensor/fp16.h"
 #include "engine/tensor/matmul.h"
 #include "engine/tensor/quant_dot.h"
@@ -143,7 +144,7 @@ struct InferenceContext::Impl {
     telemetry::Recorder* passRecorder = nullptr;
     std::int32_t passToken = 0;
     std::unique_ptr<telemetry::PassCostTable> passCosts;
-    telemetry::SpanChain spans; // the pass's op and layer spans, one clock read per op boundary
+    telemetry::OpTimeline timeline; // the pass's op and layer spans, one clock read per op boundary
 
     Impl(std::shared_ptr<const Model> m, const ContextOptions& options)
         : model(std::move(m)), config(model->config()), weights(model->weights()), threads(options.threads),
@@ -157,18 +158,21 @@ struct InferenceContext::Impl {
         rope.freqFactors = weights.ropeFreqs;
     }
 
+    // One timed step. Without an observer the step ends where the next one begins (one clock read per
+    // boundary); an observer's calls are kept out of the steps.
     template <typename Step>
     void step(ForwardOp op, std::int32_t layer, std::int32_t tokenCount, Step&& body) {
         if (observer != nullptr) observer->beginOp(op, layer, tokenCount);
-        if (passRecorder != nullptr) {
+        if (timeline.active()) {
             const auto kind = static_cast<telemetry::OpKind>(op);
             const telemetry::OpCost& cost = passCosts->cost(kind, layer);
-            const telemetry::ChainedOpScope span(spans, layer, kind, cost.bytes, cost.flops);
-            body();
-        } else {
-            body();
+            timeline.beginOp(layer, kind, cost.bytes, cost.flops);
         }
-        if (observer != nullptr) observer->endOp(op, layer, tokenCount);
+        body();
+        if (observer != nullptr) {
+            timeline.pause();
+            observer->endOp(op, layer, tokenCount);
+        }
     }
 
     // body(i) for i in [0, count); workPerItem (element operations) decides whether it is worth splitting.
@@ -207,7 +211,7 @@ void InferenceContext::Impl::forwardBatch(const std::int32_t* tokens, std::int32
                                           std::int32_t start, bool wantLogits) {
     scratch.reserve(config, tokenCount);
     if (passRecorder != nullptr) computePassCosts(tokenCount, start, wantLogits);
-    spans.start(passRecorder, passToken); // on the thread that runs the batch
+    const telemetry::OpTimeline::Pass timedPass(timeline, passRecorder, passToken); // on this thread
     const std::int64_t embd = config.embeddingLength;
     const std::int64_t qDim = config.queryDim();
     const std::int64_t kvDim = config.kvDim();
@@ -222,6 +226,7 @@ void InferenceContext::Impl::forwardBatch(const std::int32_t* tokens, std::int32
         forEach(tokenCount, embd,
                 [&](std::int32_t t) { getRow(weights.tokenEmbedding, tokens[t], x + t * embd); });
     });
+    timeline.pause();
     // The rotation angles depend only on the position: computed once per batch, shared by all layers.
     forEach(tokenCount, pairs * 32, [&](std::int32_t t) { // a pow and a sincos per pair
         ops::ropeAngles(rope, start + t, scratch.ropeCos.data() + t * pairs,
@@ -232,7 +237,6 @@ void InferenceContext::Impl::forwardBatch(const std::int32_t* tokens, std::int32
         const LayerWeights& w = weights.layers[static_cast<std::size_t>(l)];
         float* keys = scratch.keys.data();
         float* values = scratch.values.data();
-        const telemetry::ChainedLayerScope layerSpan(spans, l);
 
         step(ForwardOp::AttnNorm, l, tokenCount, [&] { rmsNormRows(x, w.attnNorm, tokenCount, normed); });
         step(ForwardOp::QProj, l, tokenCount, [&] {

@@ -3,7 +3,8 @@
 // ring (no lock, no allocation, no shared cache line on the hot path); one collector drains all rings.
 // A disabled recorder (or a null Recorder*) costs one branch per scope and never reads the clock.
 // Times come from each thread's SpanClock (span_clock.h): the time-stamp counter on the steady clock's
-// scale. A hot loop that times consecutive steps uses SpanChain (one clock read per step boundary).
+// scale. A hot loop that times consecutive steps uses OpTimeline (op_timeline.h: one clock read per step
+// boundary, events pushed once per pass).
 //
 //   telemetry::TokenScope pass(recorder, token, tokenCount);
 //   for (layer...) {
@@ -98,6 +99,13 @@ public:
     bool enabled() const noexcept { return enabled_.load(std::memory_order_relaxed); }
     void setEnabled(bool on) noexcept { enabled_.store(on, std::memory_order_relaxed); }
 
+    // Diagnostic (`iwb bench --telemetry clock`): op timelines still read the clock at every op boundary
+    // but keep no op or layer events, which shows what the clock reads alone cost.
+    bool opEventsDiscarded() const noexcept { return discardOpEvents_.load(std::memory_order_relaxed); }
+    void setOpEventsDiscarded(bool discard) noexcept {
+        discardOpEvents_.store(discard, std::memory_order_relaxed);
+    }
+
     // The calling thread's buffer, registering the thread on first use; nullptr when kMaxThreads
     // threads are already registered (their events are then counted in overflowEvents()).
     ThreadBuffer* threadBuffer() noexcept {
@@ -134,6 +142,7 @@ private:
     const std::uint64_t creationNs_;
     const std::size_t eventsPerThread_;
     std::atomic<bool> enabled_;
+    std::atomic<bool> discardOpEvents_{false};
     std::atomic<std::uint64_t> overflow_{0};
     mutable std::mutex registryMutex_; // registration and collection only
     std::array<std::unique_ptr<ThreadBuffer>, kMaxThreads> buffers_;
@@ -222,128 +231,6 @@ public:
     OpScope(Recorder& recorder, std::int32_t token, std::int32_t layer, OpKind op, std::uint64_t bytes,
             std::uint64_t flops) noexcept
         : OpScope(&recorder, token, layer, op, bytes, flops) {}
-};
-
-// The op and layer spans of a forward pass's hot loop on the calling thread, with one clock read per op
-// boundary instead of two per span: inside the blocks an op starts when the op before it ended (the few
-// instructions between two steps count to the later op, so the ops tile their layers), and a layer span
-// runs from its first op's start to its last op's end without reading the clock. Ops outside the blocks
-// (layer -1) read the clock at both ends, so work between them and the blocks (rope angles) is in no op.
-// The events are the ones OpScope and LayerScope would record, in the same order (a layer after its ops).
-//
-//   chain.start(recorder, token);                    // per pass; a null or disabled recorder: inactive
-//   for (layer...) {
-//       ChainedLayerScope block(chain, layer);
-//       { ChainedOpScope op(chain, layer, OpKind::QProj, bytes, flops); matmul(...); }
-//   }
-class SpanChain {
-public:
-    // Starts a pass on the calling thread: the following spans belong to `token`.
-    void start(Recorder* recorder, std::int32_t token) noexcept {
-        buffer_ = nullptr;
-        if (recorder == nullptr || !recorder->enabled()) return;
-        buffer_ = recorder->threadBuffer();
-        token_ = token;
-        chained_ = false;
-        layerOpen_ = false;
-    }
-    bool active() const noexcept { return buffer_ != nullptr; }
-
-    // Active chain only. Returns the op's start time.
-    std::uint64_t opBegins(std::int32_t layer) noexcept {
-        const std::uint64_t start = chained_ && layer >= 0 ? lastNs_ : buffer_->now();
-        if (layerOpen_ && !layerStarted_) {
-            layerStartNs_ = start;
-            layerStarted_ = true;
-        }
-        return start;
-    }
-    void opEnds(std::int32_t layer, OpKind op, std::uint64_t startNs, std::uint64_t bytes,
-                std::uint64_t flops) noexcept {
-        lastNs_ = buffer_->now();
-        chained_ = layer >= 0;
-        Event event;
-        event.startNs = startNs;
-        event.endNs = lastNs_;
-        event.bytes = bytes;
-        event.flops = flops;
-        event.token = token_;
-        event.layer = static_cast<std::int16_t>(layer);
-        event.op = op;
-        event.kind = SpanKind::Op;
-        event.thread = buffer_->id();
-        buffer_->push(event);
-    }
-    void layerBegins(std::int32_t layer) noexcept {
-        layer_ = layer;
-        layerOpen_ = true;
-        layerStarted_ = false;
-    }
-    void layerEnds() noexcept {
-        layerOpen_ = false;
-        if (!layerStarted_) { // no op ran inside: an empty span at the current time
-            layerStartNs_ = lastNs_ = buffer_->now();
-            chained_ = false;
-        }
-        Event event;
-        event.startNs = layerStartNs_;
-        event.endNs = lastNs_;
-        event.token = token_;
-        event.layer = static_cast<std::int16_t>(layer_);
-        event.kind = SpanKind::Layer;
-        event.thread = buffer_->id();
-        buffer_->push(event);
-    }
-
-private:
-    ThreadBuffer* buffer_ = nullptr;
-    std::uint64_t lastNs_ = 0;       // end of the last op
-    std::uint64_t layerStartNs_ = 0; // start of the open layer's first op
-    std::int32_t token_ = 0;
-    std::int32_t layer_ = 0;
-    bool chained_ = false; // the last op was inside a block: the next block op starts at its end
-    bool layerOpen_ = false;
-    bool layerStarted_ = false;
-};
-
-// One op timed by a SpanChain (RAII, so an op left by an exception still closes).
-class ChainedOpScope {
-public:
-    ChainedOpScope(SpanChain& chain, std::int32_t layer, OpKind op, std::uint64_t bytes,
-                   std::uint64_t flops) noexcept
-        : chain_(chain.active() ? &chain : nullptr), bytes_(bytes), flops_(flops), layer_(layer), op_(op) {
-        if (chain_ != nullptr) startNs_ = chain_->opBegins(layer);
-    }
-    ~ChainedOpScope() {
-        if (chain_ != nullptr) chain_->opEnds(layer_, op_, startNs_, bytes_, flops_);
-    }
-    ChainedOpScope(const ChainedOpScope&) = delete;
-    ChainedOpScope& operator=(const ChainedOpScope&) = delete;
-
-private:
-    SpanChain* chain_;
-    std::uint64_t startNs_ = 0;
-    std::uint64_t bytes_;
-    std::uint64_t flops_;
-    std::int32_t layer_;
-    OpKind op_;
-};
-
-// One transformer block timed by a SpanChain.
-class ChainedLayerScope {
-public:
-    ChainedLayerScope(SpanChain& chain, std::int32_t layer) noexcept
-        : chain_(chain.active() ? &chain : nullptr) {
-        if (chain_ != nullptr) chain_->layerBegins(layer);
-    }
-    ~ChainedLayerScope() {
-        if (chain_ != nullptr) chain_->layerEnds();
-    }
-    ChainedLayerScope(const ChainedLayerScope&) = delete;
-    ChainedLayerScope& operator=(const ChainedLayerScope&) = delete;
-
-private:
-    SpanChain* chain_;
 };
 
 } // namespace wb::telemetry

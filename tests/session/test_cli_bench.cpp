@@ -1,5 +1,5 @@
-// `iwb bench` end to end on stories260K: llama-bench's JSON records, and the in-process telemetry on/off
-// comparison (--telemetry on,off) that docs/performance.md quotes for the telemetry cost.
+// `iwb bench` end to end on stories260K: llama-bench's JSON records, and the in-process telemetry
+// comparison (--telemetry on,clock,off) that docs/performance.md quotes for the telemetry cost.
 #include "tests/support/test_models.h"
 
 #include <QJsonArray>
@@ -46,26 +46,27 @@ private slots:
 
     void telemetryOnAndOffAlternateInOneRun() {
         WB_REQUIRE_MODEL("stories260K.gguf", model);
-        const Run json = bench(
-            {"-m", model, "-p", "8", "-n", "4", "-r", "4", "-t", "1", "-o", "json", "--telemetry", "on,off"});
+        const Run json = bench({"-m", model, "-p", "8", "-n", "4", "-r", "4", "-t", "1", "-o", "json",
+                                "--telemetry", "on,clock,off"});
         QVERIFY2(json.exitCode == 0, json.err.constData());
         const QJsonArray records = QJsonDocument::fromJson(json.out).array();
-        QCOMPARE(records.size(), 4); // pp8 and tg4, each with telemetry on and off
+        QCOMPARE(records.size(), 6); // pp8 and tg4, each with telemetry on, clock only and off
         QSet<QString> seen;
         for (const auto value : records) {
             const QJsonObject record = value.toObject();
             seen.insert(record["test"].toString() + " " + record["telemetry"].toString());
             QCOMPARE(record["samples_ts"].toArray().size(), 4);
         }
-        QCOMPARE(seen, (QSet<QString>{"pp8 on", "pp8 off", "tg4 on", "tg4 off"}));
+        QCOMPARE(seen, (QSet<QString>{"pp8 on", "pp8 clock", "pp8 off", "tg4 on", "tg4 clock", "tg4 off"}));
 
         const Run table =
             bench({"-m", model, "-p", "8", "-n", "4", "-r", "2", "-t", "1", "--telemetry", "off,on"});
         QVERIFY2(table.exitCode == 0, table.err.constData());
         QVERIFY(table.out.contains("| pp8 telemetry on |"));
         QVERIFY(table.out.contains("| tg4 telemetry off |"));
-        QVERIFY(table.out.contains("telemetry on/off, same process, alternating repetitions:"));
-        QVERIFY(table.out.contains("\ntg4: medians "));
+        QVERIFY(table.out.contains("telemetry ÷ off, same process, alternating repetitions:"));
+        QVERIFY(table.out.contains("\ntg4 on: medians "));
+        QVERIFY(!table.out.contains("tg4 off: medians"));
     }
 
     // -d as llama-bench: the tests run after `depth` tokens are already in the context, named "tg4 @ d100",
@@ -137,10 +138,12 @@ private slots:
 
     void badTelemetryModeIsAUsageError() {
         WB_REQUIRE_MODEL("stories260K.gguf", model);
-        const Run run = bench({"-m", model, "--telemetry", "sometimes"});
-        QCOMPARE(run.exitCode, 2);
-        QVERIFY(run.out.isEmpty());
-        QVERIFY2(run.err.contains("--telemetry") && run.err.contains("sometimes"), run.err.constData());
+        for (const char* modes : {"sometimes", "on,sometimes", "on,on", "on,"}) {
+            const Run run = bench({"-m", model, "--telemetry", modes});
+            QCOMPARE(run.exitCode, 2);
+            QVERIFY(run.out.isEmpty());
+            QVERIFY2(run.err.contains("--telemetry"), run.err.constData());
+        }
     }
 };
 

@@ -1,6 +1,7 @@
 // The recorder: several threads at once lose nothing and keep their order, the switch records nothing,
 // full rings count their drops, scopes nest, the nesting validator rejects bad traces. Prints the cost of
 // one scope (a measurement, not an assertion).
+#include "engine/telemetry/op_timeline.h"
 #include "engine/telemetry/recorder.h"
 #include "engine/telemetry/trace_nesting.h"
 #include "tests/support/test_models.h"
@@ -9,6 +10,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <map>
+#include <stdexcept>
 #include <thread>
 
 using namespace wb::telemetry;
@@ -32,24 +34,33 @@ void simulatePass(Recorder* recorder, int token, int tokenCount, int layers) {
     { OpScope op(recorder, token, -1, OpKind::Sampling, 0, 512); }
 }
 
-// The same pass timed the way the forward pass does it: a SpanChain for the layers and their ops.
-void simulateChainedPass(Recorder* recorder, SpanChain& chain, int token, int tokenCount, int layers) {
+// The same pass timed the way the forward pass does it: an OpTimeline for the embedding, the layers and
+// the head (the head chained after the last block op), then sampling on its own. `throwInLayer` >= 0
+// throws out of that layer's third op, as a failing pass would.
+void simulateTimelinePass(Recorder* recorder, OpTimeline& timeline, int token, int tokenCount, int layers,
+                          int throwInLayer = -1) {
     TokenScope pass(recorder, token, tokenCount);
-    chain.start(recorder, token);
-    { ChainedOpScope op(chain, -1, OpKind::Embedding, 256, 0); }
-    for (int layer = 0; layer < layers; ++layer) {
-        ChainedLayerScope block(chain, layer);
-        for (OpKind kind : {OpKind::AttnNorm, OpKind::QProj, OpKind::KProj, OpKind::VProj, OpKind::Rope,
-                            OpKind::Attention, OpKind::OProj, OpKind::FfnNorm, OpKind::FfnGate, OpKind::FfnUp,
-                            OpKind::FfnActivation, OpKind::FfnDown}) {
-            ChainedOpScope op(chain, layer, kind, 1000 + static_cast<std::uint64_t>(layer), 2000);
-            volatile int work = 0; // something to time
-            for (int i = 0; i < 50; ++i)
-                work = work + i;
+    try {
+        const OpTimeline::Pass timed(timeline, recorder, token);
+        timeline.beginOp(-1, OpKind::Embedding, 256, 0);
+        timeline.pause();
+        for (int layer = 0; layer < layers; ++layer) {
+            int index = 0;
+            for (OpKind kind : {OpKind::AttnNorm, OpKind::QProj, OpKind::KProj, OpKind::VProj, OpKind::Rope,
+                                OpKind::Attention, OpKind::OProj, OpKind::FfnNorm, OpKind::FfnGate,
+                                OpKind::FfnUp, OpKind::FfnActivation, OpKind::FfnDown}) {
+                timeline.beginOp(layer, kind, 1000 + static_cast<std::uint64_t>(layer), 2000);
+                volatile int work = 0; // something to time
+                for (int i = 0; i < 50; ++i)
+                    work = work + i;
+                if (layer == throwInLayer && ++index == 3) throw std::runtime_error("pass failed");
+            }
         }
+        timeline.beginOp(-1, OpKind::OutputNorm, 256, 256);
+        timeline.beginOp(-1, OpKind::OutputHead, 131072, 65536);
+    } catch (const std::runtime_error&) {
+        return;
     }
-    { ChainedOpScope op(chain, -1, OpKind::OutputNorm, 256, 256); }
-    { ChainedOpScope op(chain, -1, OpKind::OutputHead, 131072, 65536); }
     { OpScope op(recorder, token, -1, OpKind::Sampling, 0, 512); }
 }
 
@@ -317,38 +328,46 @@ private slots:
         QVERIFY2(!failed, "a thread read an earlier time than another thread had read before the hand-off");
     }
 
-    // SpanChain records what OpScope and LayerScope record, in the same order, with one clock read per op
-    // boundary: block ops tile their layer, a layer runs from its first op's start to its last op's end.
-    void spanChainRecordsTheSameSpansTiled() {
-        constexpr int kLayers = 3;
+    // OpTimeline records what OpScope and LayerScope record, in the same order, with one clock read per op
+    // boundary: ops tile their layer, a layer runs from its first op's start to its last op's end. 20 layers
+    // hold more marks than the timeline keeps between flushes, so a layer is split across one.
+    void opTimelineRecordsTheSameSpansTiled_data() {
+        QTest::addColumn<int>("layers");
+        QTest::newRow("3 layers") << 3;
+        QTest::newRow("20 layers (flushed mid-pass)") << 20;
+    }
+    void opTimelineRecordsTheSameSpansTiled() {
+        QFETCH(int, layers);
+        QVERIFY2(layers < 5 || layers * 12 > static_cast<int>(OpTimeline::kCapacity),
+                 "must overflow the marks");
         Recorder recorder(true);
-        SpanChain chain;
-        std::vector<Event> scoped, chained;
-        simulatePass(&recorder, 7, 1, kLayers);
+        OpTimeline timeline;
+        std::vector<Event> scoped, timed;
+        simulatePass(&recorder, 7, 1, layers);
         recorder.drainEvents(scoped);
-        simulateChainedPass(&recorder, chain, 7, 1, kLayers);
-        recorder.drainEvents(chained);
-        QCOMPARE(chained.size(), scoped.size());
-        QCOMPARE(chained.size(), std::size_t{1 + kLayers * 13 + 4});
-        for (std::size_t i = 0; i < chained.size(); ++i) {
-            QCOMPARE(chained[i].kind, scoped[i].kind);
-            QCOMPARE(chained[i].layer, scoped[i].layer);
-            QCOMPARE(chained[i].op, scoped[i].op);
-            QCOMPARE(chained[i].token, scoped[i].token);
-            QCOMPARE(chained[i].bytes, scoped[i].bytes);
-            QCOMPARE(chained[i].flops, scoped[i].flops);
-            QCOMPARE(chained[i].thread, scoped[i].thread);
+        simulateTimelinePass(&recorder, timeline, 7, 1, layers);
+        recorder.drainEvents(timed);
+        QCOMPARE(timed.size(), scoped.size());
+        QCOMPARE(timed.size(), static_cast<std::size_t>(1 + layers * 13 + 4));
+        for (std::size_t i = 0; i < timed.size(); ++i) {
+            QCOMPARE(timed[i].kind, scoped[i].kind);
+            QCOMPARE(timed[i].layer, scoped[i].layer);
+            QCOMPARE(timed[i].op, scoped[i].op);
+            QCOMPARE(timed[i].token, scoped[i].token);
+            QCOMPARE(timed[i].bytes, scoped[i].bytes);
+            QCOMPARE(timed[i].flops, scoped[i].flops);
+            QCOMPARE(timed[i].thread, scoped[i].thread);
         }
-        QCOMPARE(joined(validateTraceNesting(chained)), QString());
+        QCOMPARE(joined(validateTraceNesting(timed)), QString());
 
         const Event* previousOp = nullptr;
         const Event* previousLayer = nullptr;
         const Event* firstOfLayer = nullptr;
-        for (const Event& event : chained) {
-            if (event.kind == SpanKind::Op && event.layer >= 0) {
-                if (previousOp != nullptr && previousOp->layer >= 0)
+        for (const Event& event : timed) {
+            if (event.kind == SpanKind::Op && event.op != OpKind::Embedding && event.op != OpKind::Sampling) {
+                if (previousOp != nullptr && previousOp->op != OpKind::Embedding)
                     QCOMPARE(event.startNs, previousOp->endNs); // one read per boundary
-                if (firstOfLayer == nullptr) firstOfLayer = &event;
+                if (firstOfLayer == nullptr && event.layer >= 0) firstOfLayer = &event;
                 QVERIFY(event.endNs >= event.startNs);
             }
             if (event.kind == SpanKind::Layer) {
@@ -363,13 +382,57 @@ private slots:
         }
         QVERIFY(previousLayer != nullptr);
 
-        // Off: a null or disabled recorder records nothing, and the scopes are no-ops.
+        // Off: a null or disabled recorder records nothing, and every call is a no-op.
         Recorder off(false);
-        simulateChainedPass(&off, chain, 8, 1, kLayers);
-        simulateChainedPass(nullptr, chain, 9, 1, kLayers);
+        simulateTimelinePass(&off, timeline, 8, 1, layers);
+        simulateTimelinePass(nullptr, timeline, 9, 1, layers);
+        QVERIFY(!timeline.active());
         std::vector<Event> none;
         QCOMPARE(off.drainEvents(none), std::size_t{0});
         QCOMPARE(recorder.drainEvents(none), std::size_t{0});
+    }
+
+    // With op events discarded (iwb bench --telemetry clock) a timed pass leaves only what the scopes record.
+    void opTimelineDiscardsOnRequest() {
+        Recorder recorder(true);
+        recorder.setOpEventsDiscarded(true);
+        OpTimeline timeline;
+        simulateTimelinePass(&recorder, timeline, 5, 1, 20);
+        std::vector<Event> events;
+        recorder.drainEvents(events);
+        QCOMPARE(events.size(), std::size_t{2});
+        QCOMPARE(events[0].op, OpKind::Sampling); // an OpScope of its own
+        QCOMPARE(events[1].kind, SpanKind::Token);
+
+        recorder.setOpEventsDiscarded(false);
+        simulateTimelinePass(&recorder, timeline, 6, 1, 2);
+        events.clear();
+        recorder.drainEvents(events);
+        QCOMPARE(events.size(), std::size_t{1 + 2 * 13 + 4});
+    }
+
+    // A pass that throws still leaves closed, nested spans: the ops up to the failing one and their layer.
+    void opTimelineClosesAFailedPass() {
+        Recorder recorder(true);
+        OpTimeline timeline;
+        simulateTimelinePass(&recorder, timeline, 3, 1, 4, 1);
+        QVERIFY(!timeline.active());
+        std::vector<Event> events;
+        recorder.drainEvents(events);
+        QCOMPARE(joined(validateTraceNesting(events)), QString());
+        // Embedding, 12 ops and layer 0, 3 ops and layer 1, the token.
+        QCOMPARE(events.size(), std::size_t{1 + 13 + 4 + 1});
+        QCOMPARE(events[17].kind, SpanKind::Layer);
+        QCOMPARE(events[17].layer, std::int16_t{1});
+        QCOMPARE(events[16].op, OpKind::KProj);
+        QCOMPARE(events[18].kind, SpanKind::Token);
+
+        // The next pass on the same timeline starts clean.
+        simulateTimelinePass(&recorder, timeline, 4, 1, 2);
+        events.clear();
+        recorder.drainEvents(events);
+        QCOMPARE(events.size(), std::size_t{1 + 2 * 13 + 4});
+        QCOMPARE(joined(validateTraceNesting(events)), QString());
     }
 
     // The cost of one scope, printed for the report. Not asserted: timing depends on the machine's load.
@@ -390,19 +453,21 @@ private slots:
             }
             return best;
         };
-        // One block op of the forward pass's SpanChain (one clock read), in a layer of 13 ops.
-        const auto perChainedOpNs = [](Recorder* recorder) {
+        // One block op of the forward pass's OpTimeline (one clock read), in passes of 13 layers x 12 ops.
+        const auto perTimelineOpNs = [](Recorder* recorder) {
             std::vector<Event> sink;
-            SpanChain chain;
+            OpTimeline timeline;
             double best = 1e30;
             for (int rep = 0; rep < 5; ++rep) {
-                chain.start(recorder, rep);
                 const std::uint64_t start = steadyNowNs();
-                for (int i = 0; i < kScopes / 13; ++i) {
-                    ChainedLayerScope layer(chain, 0);
-                    for (int op = 0; op < 13; ++op)
-                        ChainedOpScope scope(chain, 0, OpKind::QProj, 16384, 8192);
-                    if ((i & 0xfff) == 0xfff) recorder->drainEvents(sink), sink.clear();
+                for (int pass = 0; pass < kScopes / 156; ++pass) {
+                    {
+                        const OpTimeline::Pass timed(timeline, recorder, pass);
+                        for (int layer = 0; layer < 13; ++layer)
+                            for (int op = 0; op < 12; ++op)
+                                timeline.beginOp(layer, OpKind::QProj, 16384, 8192);
+                    }
+                    if ((pass & 0xff) == 0xff) recorder->drainEvents(sink), sink.clear();
                 }
                 best = std::min(best, static_cast<double>(steadyNowNs() - start) / kScopes);
                 recorder->drainEvents(sink), sink.clear();
@@ -411,8 +476,8 @@ private slots:
         };
         Recorder on(true);
         Recorder off(false);
-        const double chained = perChainedOpNs(&on);
-        qInfo("chained op span: %.1f ns recording (clock: %s)", chained,
+        const double timelineOp = perTimelineOpNs(&on);
+        qInfo("timeline op span: %.1f ns recording (clock: %s)", timelineOp,
               std::string(spanClockSource()).c_str());
         const double enabled = perScopeNs(&on);
         const double disabled = perScopeNs(&off);
