@@ -48,7 +48,7 @@ sanitize: deps-fuzz
 	@cd build/asan && QT_QPA_PLATFORM=offscreen WB_MODELS_DIR="$(abspath $(MODELS_DIR))" \
 	  ctest --output-on-failure --no-tests=error -j $(JOBS) -LE packaging $(CTEST_ARGS)
 	@cmake --preset tsan -DWB_BUILD_GUI=OFF >/dev/null
-	@cmake --build build/tsan -j $(JOBS) --target test_generation_session test_load
+	@cmake --build build/tsan -j $(JOBS) --target test_generation_session test_load test_telemetry_recorder
 	@cd build/tsan && QT_QPA_PLATFORM=offscreen WB_MODELS_DIR="$(abspath $(MODELS_DIR))" \
 	  TSAN_OPTIONS="suppressions=$(abspath tests/robustness/tsan.supp)" \
 	  ctest --output-on-failure --no-tests=error -j $(JOBS) -L threading -E test_cli $(CTEST_ARGS)

@@ -8,6 +8,8 @@ void OpTimeline::start(Recorder* recorder, std::int32_t token) noexcept {
     layerOpen_ = false;
     if (recorder == nullptr || !recorder->enabled()) return;
     buffer_ = recorder->threadBuffer();
+    if (buffer_ == nullptr) return;
+    buffer_->rewindIfDrained();
     token_ = token;
     discard_ = recorder->opEventsDiscarded();
 }

@@ -16,8 +16,10 @@ ThreadBuffer::ThreadBuffer(std::uint16_t id, std::string name, std::size_t capac
       id_(id), name_(std::move(name)) {}
 
 std::size_t ThreadBuffer::drainInto(std::vector<Event>& out) {
-    const std::uint64_t tail = tail_.load(std::memory_order_relaxed);
+    // Head before tail, so that a rewind (rewindIfDrained) in between reads as an empty ring.
     const std::uint64_t head = head_.load(std::memory_order_acquire);
+    const std::uint64_t tail = tail_.load(std::memory_order_acquire);
+    if (head <= tail) return 0; // empty: no store, which could undo a rewind
     const std::size_t count = static_cast<std::size_t>(head - tail);
     // At most two contiguous pieces of the ring.
     const std::size_t first = static_cast<std::size_t>(tail & mask_);

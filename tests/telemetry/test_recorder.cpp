@@ -156,6 +156,68 @@ private slots:
               kThreads, drains);
     }
 
+    // A drained ring moves back to its first slot; one with events waiting does not move.
+    void drainedRingRewindsToItsFirstSlot() {
+        Recorder recorder(true, 64);
+        ThreadBuffer* buffer = recorder.threadBuffer();
+        QVERIFY(buffer != nullptr);
+        for (int i = 0; i < 10; ++i)
+            OpScope op(recorder, i, 0, OpKind::FfnUp, 0, 0);
+        QCOMPARE(buffer->nextSlot(), std::size_t{10});
+        QVERIFY(!buffer->rewindIfDrained()); // 10 events waiting
+        QCOMPARE(buffer->nextSlot(), std::size_t{10});
+        std::vector<Event> events;
+        QCOMPARE(recorder.drainEvents(events), std::size_t{10});
+        QVERIFY(buffer->rewindIfDrained());
+        QCOMPARE(buffer->nextSlot(), std::size_t{0});
+        QVERIFY(buffer->rewindIfDrained()); // already there
+        // The ring is whole again: a full ring's worth fits, in order, with nothing dropped.
+        for (int i = 0; i < 64; ++i)
+            OpScope op(recorder, 100 + i, 0, OpKind::FfnUp, 0, 0);
+        QCOMPARE(recorder.droppedEvents(), std::uint64_t{0});
+        events.clear();
+        QCOMPARE(recorder.drainEvents(events), std::size_t{64});
+        for (int i = 0; i < 64; ++i)
+            QCOMPARE(events[static_cast<std::size_t>(i)].token, 100 + i);
+        QCOMPARE(recorder.drainEvents(events), std::size_t{0});
+    }
+
+    // Rewinds race a collector on another thread: every event still arrives once, in order.
+    void rewindsRacingTheCollectorLoseNothing() {
+        constexpr int kPasses = 3000;
+        constexpr int kEventsPerPass = 70;
+        Recorder recorder(true, 256);
+        std::atomic<bool> done{false};
+        std::vector<Event> events;
+        std::thread collector([&] {
+            while (!done.load())
+                recorder.drainEvents(events);
+            recorder.drainEvents(events);
+        });
+        ThreadBuffer* buffer = recorder.threadBuffer();
+        int rewound = 0;
+        for (int pass = 0; pass < kPasses; ++pass) {
+            for (int i = 0; i < kEventsPerPass; ++i)
+                OpScope op(recorder, pass, i, OpKind::QProj,
+                           static_cast<std::uint64_t>(pass * kEventsPerPass + i), 0);
+            // Every other pass waits for the collector and rewinds; the others go on at once.
+            if (pass % 2 == 0) {
+                while (!buffer->rewindIfDrained())
+                    std::this_thread::yield();
+                ++rewound;
+            } else {
+                buffer->rewindIfDrained();
+            }
+        }
+        done.store(true);
+        collector.join();
+        QCOMPARE(recorder.droppedEvents(), std::uint64_t{0});
+        QCOMPARE(events.size(), std::size_t{kPasses * kEventsPerPass});
+        for (std::size_t i = 0; i < events.size(); ++i)
+            QCOMPARE(events[i].bytes, static_cast<std::uint64_t>(i));
+        QCOMPARE(rewound, kPasses / 2);
+    }
+
     void fullRingCountsDropsInsteadOfBlocking() {
         Recorder recorder(true, 64);
         for (int i = 0; i < 100; ++i)
