@@ -1,6 +1,7 @@
-// The recorder: several threads at once lose nothing and keep their order, the switch records nothing,
-// full rings count their drops, scopes nest, the nesting validator rejects bad traces. Prints the cost of
-// one scope (a measurement, not an assertion).
+// The recorder: several threads at once lose nothing and keep their order (also while rings rewind under
+// a collector), the switch records nothing, full rings count their drops, scopes nest, the op timeline
+// records what the scopes record, the nesting validator rejects bad traces. Prints the cost of one scope
+// and one timeline op (measurements, not assertions).
 #include "engine/telemetry/op_timeline.h"
 #include "engine/telemetry/recorder.h"
 #include "engine/telemetry/trace_nesting.h"
